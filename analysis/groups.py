@@ -1,0 +1,43 @@
+"""Group trials by whatever configuration varies across jobs, and summarise a value per group.
+
+    keys = varying_keys(trials)                 # e.g. ["p", "sweep"]
+    table = summarise(trials, keys)             # n, mean, sd, 95 % t and bootstrap CIs of n_circles
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis import jobs, stats
+
+# Config that shards or records a run without changing what is sampled: jobs that
+# differ only here are replicates of one condition, not different conditions.
+REPLICATE_COLUMNS = ("trials", "trial_offset", "seed", "device", "log.dense_steps", "log.every")
+
+
+def varying_keys(trials: pd.DataFrame) -> list[str]:
+    """Config columns with more than one value among the trials (replicate columns excluded)."""
+    return [
+        c for c in jobs.config_columns(trials)
+        if c not in REPLICATE_COLUMNS and trials[c].nunique(dropna=False) > 1
+    ]
+
+
+def summarise(trials: pd.DataFrame, keys, value: str = "n_circles") -> pd.DataFrame:
+    """One row per group: keys, n, mean, sd, t_lo, t_hi, and boot_lo, boot_hi where n < SMALL_N.
+
+        summarise(trials, ["d"]).loc[:, ["d", "n", "mean", "t_lo", "t_hi"]]
+    """
+    keys = list(keys)
+    if not keys:  # a single condition: one group holding everything
+        return summarise(trials.assign(group="all"), ["group"], value)
+    grouped = trials.groupby(keys, dropna=False, sort=True)[value]
+    table = grouped.agg(n="size", mean="mean", sd="std").reset_index()
+    half = stats.t_half_width(table["sd"], table["n"])
+    table["t_lo"], table["t_hi"] = table["mean"] - half, table["mean"] + half
+    boot = [
+        stats.bootstrap_interval(x.to_numpy()) if len(x) < stats.SMALL_N else (np.nan, np.nan)
+        for _, x in grouped
+    ]
+    table["boot_lo"], table["boot_hi"] = np.array(boot, dtype=float).reshape(-1, 2).T
+    return table

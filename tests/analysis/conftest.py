@@ -1,0 +1,114 @@
+"""Synthetic job trees with planted answers (schema.md, v1), shared by the analysis tests."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from analysis import synthetic  # noqa: E402
+
+# Planted circles per trial, by p (d = 16): n_circles for p = 11 is 1, 2, 3, 2, 2, 2
+# (two shards of one condition), for p = 13 always 3.
+P11_CIRCLES = [[1], [1, 2], [1, 2, 3], [1, 4]], [[1, 5], [2, 3]]
+P13_CIRCLES = [[1, 2, 3]] * 5
+
+
+def _signal(n, p, seed):
+    return np.random.default_rng(seed).uniform(1, 10, (n, p // 2 + 1))
+
+
+def write_planted(root: Path) -> Path:
+    """Good jobs with known answers, plus every kind of bad job the loader must list."""
+    multirun = root / "multirun" / "2024-06-01" / "12-00-00"
+    for i, (offset, circles) in enumerate(zip((0, 4), P11_CIRCLES)):
+        cfg = synthetic.config(p=11, d=16, trials=len(circles), trial_offset=offset, seed=i, sweep="fig5_top")
+        synthetic.write_job(multirun / str(i), synthetic.trials_table(cfg, circles, _signal(len(circles), 11, i)))
+    cfg = synthetic.config(p=13, d=16, trials=5, sweep="fig5_top", **{"perturbation.kind": "scale", "perturbation.ks": [5]})
+    synthetic.write_job(multirun / "2", synthetic.trials_table(cfg, P13_CIRCLES, _signal(5, 13, 2)))
+
+    # A single run at another depth, written by an older trainer without perturbation columns.
+    old = synthetic.trials_table(synthetic.config(p=13, d=16, trials=5, sweep="fig5_top"), P13_CIRCLES, _signal(5, 13, 3))
+    old = old.drop_columns([c for c in old.column_names if c.startswith("perturbation.")])
+    synthetic.write_job(root / "outputs" / "2024-06-02" / "09-30-00", old)
+
+    bad = root / "multirun" / "bad"
+    good = synthetic.trials_table(synthetic.config(p=11, d=16, trials=2), [[1], [2]], _signal(2, 11, 9))
+    synthetic.write_job(bad / "corrupt", good)
+    data = (bad / "corrupt" / "trials.parquet").read_bytes()
+    (bad / "corrupt" / "trials.parquet").write_bytes(data[: len(data) // 2])  # bad footer
+    (bad / "no_trials").mkdir(parents=True)
+    pq.write_table(pa.table({"trial": pa.array([0], pa.int32())}), bad / "no_trials" / "metrics.parquet")
+    (bad / "writing").mkdir()
+    (bad / "writing" / ".trials.parquet.tmp").write_bytes(b"partial")
+    synthetic.write_job(bad / "no_circles", good.drop_columns(["circles"]))
+    version2 = good.set_column(good.schema.get_field_index("schema_version"), "schema_version", pa.array([2, 2], pa.int32()))
+    synthetic.write_job(bad / "version2", version2)
+    synthetic.write_job(bad / "short", good.slice(0, 1))  # 1 of 2 trials
+    (root / "unrelated" / ".hydra").mkdir(parents=True)  # not a job, not incomplete: ignored
+    return root
+
+
+BAD_REASONS = {
+    "corrupt": "corrupt", "no_trials": "incomplete", "writing": "incomplete",
+    "no_circles": "different schema", "version2": "different schema", "short": "incomplete",
+}
+
+
+@pytest.fixture(scope="session")
+def planted(tmp_path_factory) -> SimpleNamespace:
+    """The planted tree: .root, and the answers .p11_circles, .p13_circles, .bad_reasons."""
+    root = write_planted(tmp_path_factory.mktemp("planted"))
+    return SimpleNamespace(root=root, p11_circles=P11_CIRCLES, p13_circles=P13_CIRCLES, bad_reasons=BAD_REASONS)
+
+
+FIGURE_SWEEPS = {
+    # sweep: (list of configs, job kwargs) -- tiny, but enough for every figure to draw.
+    "fig2": ([dict(p=11, d=8, trials=1, steps=300, **{"log.dense_steps": 100, "log.every": 50})], {"snapshot_every": 100}),
+    "fig3": ([dict(p=11, d=8, trials=1, steps=100)], {}),
+    "fig4": ([dict(p=11, d=d, trials=2, steps=1000, freeze_embedding=True, **{"log.every": 500, "log.dense_steps": 10})
+              for d in (8, 10, 11, 12, 14)], {}),
+    "fig5_top": ([dict(p=p, d=16, trials=6, steps=10, **{"log.dense_steps": 5}) for p in (11, 13, 17)], {}),
+    "fig5_bottom": ([dict(p=11, d=d, trials=6, steps=10, **{"log.dense_steps": 5}) for d in (8, 16, 24)], {}),
+    "fig6_left": ([dict(p=11, d=16, trials=20, init_seed=s, vary="mlp,split", steps=10, **{"log.dense_steps": 5})
+                   for s in range(4)], {}),
+    "fig6_middle": ([dict(p=11, d=16, trials=8, init_seed=s, vary="mlp,split", steps=10,
+                          **{"log.dense_steps": 5, "perturbation.kind": "scale", "perturbation.ks": [3], "perturbation.alpha": a})
+                     for s in range(2) for a in (0.5, 1.0, 1.5)], {}),
+    "fig6_right": ([dict(p=11, d=16, trials=10, vary="", steps=10,
+                         **{"log.dense_steps": 5, "perturbation.kind": "construct", "perturbation.r": r})
+                    for r in (0.1, 0.5, 1.0)], {}),
+    "fig7": ([dict(p=11, d=16, trials=30, vary="mlp,split", steps=20, **{"log.dense_steps": 10})], {}),
+    "fig8": ([dict(p=11, d=8, trials=1, steps=400, **{"log.dense_steps": 10, "log.every": 100})], {"snapshot_every": 100}),
+    "fig9": ([dict(p=11, d=d, trials=2, steps=200, **{"log.dense_steps": 200}) for d in (4, 8)], {}),
+    "fig10": ([dict(p=11, d=16, trials=4, steps=10, **{"log.dense_steps": 5, "optim.weight_decay": w})
+               for w in (1e-4, 1e-3, 0.1, 0.5, 1.5)], {}),
+    "fig11": ([dict(p=11, d=d, trials=4, steps=10, **{"log.dense_steps": 5}) for d in (8, 16)], {}),
+    "fig12": ([dict(p=11, d=8, trials=1, steps=300, **{"log.dense_steps": 10, "log.every": 50, **pert})
+               for pert in ({}, {"perturbation.kind": "keep", "perturbation.top": 1, "perturbation.ks": [2]},
+                            {"perturbation.kind": "keep", "perturbation.top": 2, "perturbation.ks": [2, 3]},
+                            {"perturbation.kind": "keep", "perturbation.random": 1},
+                            {"perturbation.kind": "keep", "perturbation.random": 2})], {}),
+    "fig13": ([dict(p=11, d=8, trials=1, steps=2000, **{"log.dense_steps": 1000, "log.every": 100})], {}),
+    "fig14": ([dict(p=p, d=16, trials=3, steps=10, **{"log.dense_steps": 5}) for p in (10, 11, 12)], {}),
+}
+
+
+def write_figure_data(root: Path, circles_for=lambda cfg: 2 + cfg["p"] // 12 + cfg["d"] // 16) -> Path:
+    """One tiny job per config of every named sweep (planted circle counts rise with p and d)."""
+    for sweep, (configs, kwargs) in FIGURE_SWEEPS.items():
+        for i, overrides in enumerate(configs):
+            cfg = synthetic.config(sweep=sweep, **overrides)
+            synthetic.fake_job(root / sweep / str(i), cfg, n_circles=circles_for(cfg), seed=i, **kwargs)
+    return root
+
+
+@pytest.fixture(scope="session")
+def figure_data(tmp_path_factory) -> Path:
+    return write_figure_data(tmp_path_factory.mktemp("figures"))

@@ -1,0 +1,70 @@
+import numpy as np
+import pyarrow.dataset as ds
+import pytest
+
+from analysis import jobs, synthetic
+
+
+def test_find_jobs_any_depth_and_lists_incomplete(planted):
+    found, skipped = jobs.find_jobs([planted.root])
+    names = sorted(path.split("/")[-1] for path in found)
+    # 3 multirun jobs + 1 single run + the bad ones that do hold a trials.parquet
+    assert names == sorted(["0", "1", "2", "09-30-00", "corrupt", "no_circles", "version2", "short"])
+    assert sorted(s.path.split("/")[-1] for s in skipped) == ["no_trials", "writing"]
+    assert all(s.reason == "incomplete: no trials.parquet" for s in skipped)
+
+
+def test_load_trials_reads_good_jobs_and_skips_bad_ones_with_reasons(planted):
+    trials, skipped = jobs.load_trials([planted.root])
+    planted_rows = sum(map(len, planted.p11_circles)) + 2 * len(planted.p13_circles)
+    assert len(trials) == planted_rows == 16
+    reasons = {s.path.split("/")[-1]: s.reason for s in skipped}
+    assert {k: v.split(":")[0] for k, v in reasons.items()} == planted.bad_reasons
+    assert reasons["short"] == "incomplete: 1 of 2 trials"
+    assert reasons["version2"] == "different schema: schema_version 2, expected 1"
+    assert reasons["no_circles"] == "different schema: no column 'circles'"
+    # the numbers of the good jobs are intact
+    assert trials.groupby("p")["n_circles"].sum().to_dict() == {11: 12, 13: 30}
+    assert sorted(trials.query("p == 11")["trial"]) == list(range(6))
+
+
+def test_load_trials_normalises_old_and_list_config_columns(planted):
+    trials, _ = jobs.load_trials([planted.root])
+    old = trials[trials["job"].str.endswith("09-30-00")]
+    assert (old["perturbation.kind"] == "none").all()          # absent means none
+    scaled = trials[trials["perturbation.kind"] == "scale"]
+    assert (scaled["perturbation.ks"] == "5").all()             # list config -> groupable string
+    assert jobs.list_matrix(scaled["init_signal"]).shape == (5, 7)
+    assert "job" not in jobs.config_columns(trials) and "circles" not in jobs.config_columns(trials)
+
+
+def test_overlapping_roots_count_each_job_once(planted):
+    trials, _ = jobs.load_trials([planted.root, planted.root / "multirun"])
+    assert len(trials) == 16
+
+
+def test_missing_root_is_a_clear_error(tmp_path):
+    with pytest.raises(jobs.DataError, match="root not found: .*nowhere"):
+        jobs.load_trials([tmp_path / "nowhere"])
+    with pytest.raises(jobs.DataError, match="no job directories"):
+        jobs.load_trials([tmp_path])
+
+
+def test_read_table_with_filter_keeps_each_row_with_its_job(tmp_path):
+    for offset in (0, 3):
+        cfg = synthetic.config(p=7, d=4, trials=3, trial_offset=offset, steps=20, **{"log.dense_steps": 10, "log.every": 5})
+        synthetic.fake_job(tmp_path / f"job{offset}", cfg, n_circles=1)
+    table, skipped = jobs.read_table(sorted(str(p) for p in tmp_path.iterdir()), "signals.parquet",
+                                     columns=["trial", "step", "k", "signal"], filter=ds.field("step") <= 4)
+    assert skipped == [] and set(table["step"]) == {0, 1, 2, 3, 4}
+    assert len(table) == 2 * 3 * 5 * 4  # jobs x trials x steps x k
+    for job, rows in table.groupby("job", observed=True):
+        expected = {0, 1, 2} if job.endswith("job0") else {3, 4, 5}
+        assert set(rows["trial"]) == expected
+
+
+def test_list_matrix_refuses_mixed_lengths(planted):
+    trials, _ = jobs.load_trials([planted.root])
+    with pytest.raises(ValueError, match="mixed p"):
+        jobs.list_matrix(trials["init_signal"])
+    np.testing.assert_array_equal(jobs.list_matrix(trials.query("p == 13")["init_signal"]).shape, (10, 7))
