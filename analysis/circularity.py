@@ -24,8 +24,10 @@ def circularity(E: np.ndarray) -> np.ndarray:
     F = np.fft.rfft(E, axis=-2)                                   # (..., K, d)
     planes = np.stack([F.real, F.imag], axis=-1)                  # (..., K, d, 2)
     u, s, _ = np.linalg.svd(planes, full_matrices=False)
-    # Drop a direction that carries nothing (Im F_k = 0 for k = 0 and k = p/2).
-    u = u * (s > 1e-9 * s.max(axis=-1, keepdims=True))[..., None, :]
+    # Drop directions that carry nothing (Im F_k = 0 for k = 0 and p/2; all of an empty k),
+    # judged against the embedding's own scale so that rounding noise counts as nothing.
+    scale = np.sqrt((E**2).sum(axis=(-2, -1)))[..., None, None]
+    u = u * (s > 1e-9 * scale)[..., None, :]
     X = E[..., None, :, :] @ u                                    # (..., K, p, 2)
     energy = (X**2).sum(axis=(-2, -1))
     partners = np.full(p // 2 + 1, 2.0)
@@ -33,4 +35,5 @@ def circularity(E: np.ndarray) -> np.ndarray:
     if p % 2 == 0:
         partners[-1] = 1.0  # k = p/2 has no separate partner frequency
     with np.errstate(invalid="ignore", divide="ignore"):
-        return partners * (np.abs(F) ** 2).sum(axis=-1) / (p * energy)
+        c = partners * (np.abs(F) ** 2).sum(axis=-1) / (p * energy)
+    return np.where(energy > 0, c, np.nan)

@@ -16,11 +16,20 @@ REPLICATE_COLUMNS = ("trials", "trial_offset", "seed", "device", "log.dense_step
 
 
 def varying_keys(trials: pd.DataFrame) -> list[str]:
-    """Config columns with more than one value among the trials (replicate columns excluded)."""
-    return [
-        c for c in jobs.config_columns(trials)
-        if c not in REPLICATE_COLUMNS and trials[c].nunique(dropna=False) > 1
-    ]
+    """Config columns that split the trials into conditions, in schema order.
+
+    Replicate columns never count, and a column that splits no group further (say
+    perturbation.alpha alongside perturbation.kind when one alpha goes with one kind)
+    is left out, so the keys stay few and readable.
+    """
+    keys, count = [], 1
+    for column in jobs.config_columns(trials):
+        if column in REPLICATE_COLUMNS or trials[column].nunique(dropna=False) < 2:
+            continue
+        n = len(trials[[*keys, column]].drop_duplicates())
+        if n > count:
+            keys, count = keys + [column], n
+    return keys
 
 
 def summarise(trials: pd.DataFrame, keys, value: str = "n_circles") -> pd.DataFrame:

@@ -149,6 +149,13 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
         raise DataError(f"no readable jobs under {' '.join(map(str, roots))} ({len(skipped)} skipped)")
     for column, value in DEFAULTS.items():
         trials[column] = trials[column].fillna(value) if column in trials else value
+    # Parameters of a perturbation (or rule) that is not in force define no condition:
+    # blank them, so old files (without them) and new ones group together.
+    for column in trials.columns:
+        if column.startswith("perturbation.") and column not in ("perturbation.kind", "perturbation.applied"):
+            trials[column] = trials[column].where(trials["perturbation.kind"] != "none")
+    if "circles.threshold" in trials and "circles.rule" in trials:
+        trials["circles.threshold"] = trials["circles.threshold"].where(trials["circles.rule"] == "threshold")
     for column in trials.columns:
         if column not in RESULTS and isinstance(trials[column].dtype, pd.ArrowDtype) \
                 and pa.types.is_list(trials[column].dtype.pyarrow_dtype):
