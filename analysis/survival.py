@@ -27,13 +27,13 @@ def frequency_table(trials: pd.DataFrame) -> pd.DataFrame:
     circles = np.asarray(trials["circles"].list.flatten(), dtype=np.int64)
     owner = np.repeat(np.arange(len(trials)), np.asarray(trials["circles"].list.len()))
     survived[starts[owner] + circles] = True
-    table = pd.DataFrame({
-        "row": row, "k": k,
-        "init_signal": np.asarray(trials["init_signal"].list.flatten(), dtype=np.float32),
-        "final_signal": np.asarray(trials["final_signal"].list.flatten(), dtype=np.float32),
-        "survived": survived,
+    circle = k >= 1  # k = 0 (DC) is no circle
+    return pd.DataFrame({
+        "row": row[circle], "k": k[circle],
+        "init_signal": np.asarray(trials["init_signal"].list.flatten(), dtype=np.float32)[circle],
+        "final_signal": np.asarray(trials["final_signal"].list.flatten(), dtype=np.float32)[circle],
+        "survived": survived[circle],
     })
-    return table[table["k"] >= 1].reset_index(drop=True)  # k = 0 (DC) is no circle
 
 
 def survival_matrix(trials: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,105 @@
+"""Aggregate every job under the roots into tidy tables and print a summary.
+
+    python analysis/aggregate.py ROOT... [--out DIR]
+
+Writes to DIR (default ./aggregated): trials.parquet (all trials, every config
+column, plus `job`), groups.csv (circles per condition: n, mean, sd, 95 % t and
+bootstrap CIs), survival.csv (per condition and frequency, Wilson CI),
+survival_by_p.csv (per p and frequency, all conditions pooled) and skipped.csv.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import the package from the repo root, not analysis/
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+import pandas as pd  # noqa: E402
+
+from analysis import groups, jobs, survival  # noqa: E402
+
+SHOWN_ROWS = 40  # groups printed; the csv has them all
+SHOWN_FREQUENCIES = 8  # per p, most often surviving first
+
+
+@dataclass
+class Aggregate:
+    trials: pd.DataFrame
+    skipped: list
+    keys: list
+    groups: pd.DataFrame
+    survival: pd.DataFrame
+    survival_by_p: pd.DataFrame
+
+
+def aggregate(roots) -> Aggregate:
+    """Read every job under `roots` and summarise it (raises jobs.DataError if there is nothing)."""
+    trials, skipped = jobs.load_trials(roots)
+    keys = groups.varying_keys(trials)
+    return Aggregate(
+        trials=trials, skipped=skipped, keys=keys,
+        groups=groups.summarise(trials, keys),
+        survival=survival.survival_rates(trials, keys),
+        survival_by_p=survival.survival_rates(trials, ["p"]),
+    )
+
+
+def write(result: Aggregate, out: Path) -> list[Path]:
+    """Write the tables into `out`; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / name for name in ("trials.parquet", "groups.csv", "survival.csv", "survival_by_p.csv", "skipped.csv")]
+    result.trials.to_parquet(paths[0], index=False)
+    result.groups.to_csv(paths[1], index=False)
+    result.survival.to_csv(paths[2], index=False)
+    result.survival_by_p.to_csv(paths[3], index=False)
+    pd.DataFrame([(s.path, s.reason) for s in result.skipped], columns=["path", "reason"]).to_csv(paths[4], index=False)
+    return paths
+
+
+def report(result: Aggregate) -> str:
+    """The printed summary: what was read and left out, circles per group, survival per frequency."""
+    trials = result.trials
+    lines = [f"read {trials['job'].nunique()} jobs, {len(trials)} trials; skipped {len(result.skipped)}"]
+    lines += [f"  skipped {skip}" for skip in result.skipped]
+    lines += ["", f"circles per condition (grouped by {', '.join(result.keys) or 'nothing: one condition'}):"]
+    table = result.groups.copy()
+    table["95% CI (t)"] = [_interval(lo, hi) for lo, hi in zip(table["t_lo"], table["t_hi"])]
+    table["95% CI (bootstrap)"] = [_interval(lo, hi) for lo, hi in zip(table["boot_lo"], table["boot_hi"])]
+    shown = table.drop(columns=["t_lo", "t_hi", "boot_lo", "boot_hi"]).head(SHOWN_ROWS)
+    lines.append(shown.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.3g}"))
+    if len(table) > SHOWN_ROWS:
+        lines.append(f"... {len(table) - SHOWN_ROWS} more groups in groups.csv")
+    lines += ["", "survival rate per frequency (all conditions pooled), Wilson 95% CI, most frequent first:"]
+    for p, part in result.survival_by_p.groupby("p"):
+        best = part.sort_values(["rate", "k"], ascending=[False, True]).head(SHOWN_FREQUENCIES)
+        cells = [f"k={k} {rate:.2f} {_interval(lo, hi)}" for k, rate, lo, hi in
+                 zip(best["k"], best["rate"], best["lo"], best["hi"])]
+        lines.append(f"  p={p} (n={part['n'].iloc[0]}): " + "; ".join(cells))
+    return "\n".join(lines)
+
+
+def _interval(lo, hi) -> str:
+    return "" if pd.isna(lo) else f"[{lo:.2f}, {hi:.2f}]"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("roots", nargs="+", help="directories holding job directories (any depth)")
+    parser.add_argument("--out", type=Path, default=Path("aggregated"), help="where the tables go")
+    args = parser.parse_args(argv)
+    try:
+        result = aggregate(args.roots)
+    except jobs.DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(report(result))
+    paths = write(result, args.out)
+    print(f"\nwrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

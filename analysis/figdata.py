@@ -1,0 +1,210 @@
+"""The tidy data behind each paper figure, shared by the figures and the paper check.
+
+Each function takes the trials of the sweep that produces the figure (one frame,
+from jobs.load_trials) and returns tables; those that read more files than
+trials.parquet append what they could not read to `skipped` when given a list.
+
+    sweeps = Sweeps(jobs.load_trials(["runs"])[0])
+    curve = circles_vs(sweeps["fig5_top"], "p")
+    table = initial_gradient(sweeps["fig7"], skipped=sweeps.skipped)
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+from tqdm import tqdm
+
+from analysis import circularity, gradient, groups, jobs, ode, restrict, stats, survival
+
+FROZEN_STEPS = (500, 1000, 5000, 10000)
+
+
+class Sweeps:
+    """Trials split by their `sweep` column, with memoised derived data and a skip list.
+
+        sweeps = Sweeps(trials)
+        if "fig9" in sweeps:
+            scores, fits = sweeps.memo("ode", ode_fits, sweeps["fig9"], skipped=sweeps.skipped)
+    """
+
+    def __init__(self, trials: pd.DataFrame):
+        self.trials = {name: part.reset_index(drop=True) for name, part in trials.groupby("sweep", sort=True)}
+        self.skipped: list = []
+        self._memo: dict = {}
+
+    def __contains__(self, sweep: str) -> bool:
+        return sweep in self.trials
+
+    def __getitem__(self, sweep: str) -> pd.DataFrame:
+        return self.trials[sweep]
+
+    def memo(self, key, compute, *args, **kwargs):
+        """compute(*args, **kwargs), once per key."""
+        if key not in self._memo:
+            self._memo[key] = compute(*args, **kwargs)
+        return self._memo[key]
+
+
+def circles_vs(trials: pd.DataFrame, x: str) -> pd.DataFrame:
+    """Number of circles against one config column x: n, mean, sd and 95 % CIs per x (Fig 5, 10, 14)."""
+    return groups.summarise(trials, [x])
+
+
+def frozen_loss(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:
+    """Test loss per (step, d) at the logged step nearest each of `steps`: n, mean, lo, hi (Fig 4)."""
+    metrics = _read(trials, "metrics.parquet", ["trial", "step", "test_loss"], skipped)
+    metrics = _with_config(metrics, trials, ["d", "p"])
+    logged = np.sort(metrics["step"].unique())
+    rows = []
+    for target in steps:
+        if target > logged.max():
+            continue
+        step = logged[np.abs(logged - target).argmin()]
+        for d, loss in metrics[metrics["step"] == step].groupby("d")["test_loss"]:
+            mean, lo, hi = stats.t_interval(loss)
+            rows.append({"target": target, "step": step, "d": d, "p": int(trials["p"].iloc[0]),
+                         "n": len(loss), "mean": mean, "lo": lo, "hi": hi})
+    return pd.DataFrame(rows)
+
+
+def initial_signal(trials: pd.DataFrame) -> pd.DataFrame:
+    """Survival rate and mean initial signal per (embedding, k) (Fig 6 left)."""
+    keys = [k for k in groups.varying_keys(trials) if k != "p"] or ["init_seed"]
+    return survival.survival_rates(trials, keys)
+
+
+def initial_gradient(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
+    """One row per (trial, k): init_signal, g1..g4, survived (Fig 7)."""
+    signals = _read(trials, "signals.parquet", ["trial", "step", "k", "signal"], skipped,
+                    filter=ds.field("step") <= max(gradient.STEPS))
+    return gradient.gradient_table(trials, signals)
+
+
+def top_circles(trials: pd.DataFrame, row: int = 0, n: int = 3) -> list[int]:
+    """The trial's surviving frequencies, strongest final signal first (at most n)."""
+    trial = trials.iloc[row]
+    final = np.asarray(trial["final_signal"], dtype=float)
+    return sorted((int(k) for k in trial["circles"]), key=lambda k: -final[k])[:n]
+
+
+def restricted(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
+    """Fig 8: loss at every parameter snapshot of the first trial, keeping its 1, 2, 3 strongest circles.
+
+    Columns label ("1 circle", ... , "all"), step, loss, acc, and kept (the frequencies).
+    """
+    first = trials.iloc[:1]
+    params = _read(first, "params.parquet", None, skipped, filter=ds.field("trial") == int(first["trial"].iloc[0]))
+    top = top_circles(first)
+    p = int(first["p"].iloc[0])
+    keep = {f"{n} circle{'s' * (n > 1)}": top[:n] for n in range(1, len(top) + 1)}
+    keep["all"] = list(range(1, p // 2 + 1))
+    curves = restrict.restricted_curves(params, int(first["trial"].iloc[0]), keep)
+    curves["kept"] = curves["label"].map({k: ",".join(map(str, v)) if k != "all" else "all" for k, v in keep.items()})
+    return curves
+
+
+def ode_fits(trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA, skipped=None, lotka_volterra: bool = False):
+    """Fig 9: fit the linear ODE (least squares and Lasso) to every trial's first 1000 steps.
+
+    Returns (scores, fits): scores has one row per trial with d, r2 of each method
+    in-sample and held-out (and Lotka-Volterra's when asked, with the step its
+    rollout diverges at); fits maps (job, trial) -> {"steps", "X", "linear", "lasso", ...}.
+    """
+    signals = _read(trials, "signals.parquet", ["trial", "step", "k", "signal"], skipped,
+                    filter=ds.field("step") < ode.N_STEPS)
+    rows, fits = [], {}
+    pairs = signals.groupby(["job", "trial"], observed=True, sort=True)
+    for (job, trial), one in tqdm(pairs, desc="ODE fits", leave=False, disable=None):
+        steps, X = ode.trajectory(one)
+        if len(steps) < 10:
+            continue
+        fit = {"steps": steps, "X": X, "linear": ode.fit_linear(steps, X), "lasso": ode.fit_linear(steps, X, lasso=lasso)}
+        row = {"job": job, "trial": trial}
+        for name in ("linear", "lasso"):
+            row[f"{name}_r2_in"], row[f"{name}_r2_out"] = fit[name].r2_in, fit[name].r2_out
+        if lotka_volterra:
+            fit["lv"] = ode.fit_lotka_volterra(steps, X)
+            path = ode.rollout(fit["lv"].A, fit["lv"].b, X[0], steps, phi=ode.quadratic_features)
+            row["lv_r2_in"], row["lv_diverged_at"] = fit["lv"].r2_in, ode.diverged_at(path, X)
+        rows.append(row)
+        fits[(job, trial)] = fit
+    scores = pd.DataFrame(rows)
+    return _with_config(scores, trials, ["d", "p"]) if len(scores) else scores, fits
+
+
+def init_circularity(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
+    """Fig 11: circularity of each trial's initial E per k, with its survival: job, trial, d, k, c, survived."""
+    params = _read(trials, "params.parquet", None, skipped,
+                   filter=(ds.field("step") == 0) & (ds.field("name") == "E"))
+    rows = []
+    for (job, trial), weights in tqdm(_by_job(params).items(), desc="circularity", leave=False, disable=None):
+        c = circularity.circularity(weights["E"])
+        rows += [{"job": job, "trial": trial, "k": k, "c": c[k]} for k in range(1, len(c))]
+    table = _with_config(pd.DataFrame(rows), trials, ["d", "p"])
+    freq = survival.frequency_table(trials).assign(
+        job=lambda f: trials["job"].to_numpy()[f["row"]], trial=lambda f: trials["trial"].to_numpy()[f["row"]])
+    return table.merge(freq[["job", "trial", "k", "survived"]], on=["job", "trial", "k"], how="left")
+
+
+def ablation_label(row: pd.Series) -> str:
+    """A readable name for a Fig 12 variant from its perturbation config."""
+    if row.get("perturbation.kind", "none") != "keep":
+        return "all frequencies"
+    if row.get("perturbation.top", 0) and row["perturbation.top"] > 0:
+        return "largest" if row["perturbation.top"] == 1 else f"largest {int(row['perturbation.top'])}"
+    if row.get("perturbation.random", 0) and row["perturbation.random"] > 0:
+        return "one random" if row["perturbation.random"] == 1 else f"{int(row['perturbation.random'])} random"
+    return f"keep {row.get('perturbation.ks', '')}"
+
+
+def ablation_curves(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
+    """Fig 12: test loss over steps per variant: label, step, test_loss (mean over the variant's trials)."""
+    labels = trials.apply(ablation_label, axis=1)
+    metrics = _read(trials, "metrics.parquet", ["trial", "step", "test_loss"], skipped)
+    label_of = dict(zip(zip(trials["job"], trials["trial"]), labels))
+    metrics["label"] = [label_of.get((j, t)) for j, t in zip(metrics["job"].astype(str), metrics["trial"])]
+    return metrics.dropna(subset=["label"]).groupby(["label", "step"], as_index=False)["test_loss"].mean()
+
+
+def run_signals(trials: pd.DataFrame, skipped=None, columns=("signal",)) -> pd.DataFrame:
+    """The long signals table (step, k, signal, ...) of the first trial, with survived per k (Fig 2, 13)."""
+    first = trials.iloc[:1]
+    trial = int(first["trial"].iloc[0])
+    signals = _read(first, "signals.parquet", ["trial", "step", "k", *columns], skipped,
+                    filter=ds.field("trial") == trial)
+    alive = set(int(k) for k in first["circles"].iloc[0])
+    return signals.assign(survived=signals["k"].isin(alive))
+
+
+def run_snapshots(trials: pd.DataFrame, skipped=None) -> dict:
+    """{step: E} for every parameter snapshot of the first trial (Fig 2, 3)."""
+    first = trials.iloc[:1]
+    trial = int(first["trial"].iloc[0])
+    params = _read(first, "params.parquet", None, skipped,
+                   filter=(ds.field("trial") == trial) & (ds.field("name") == "E"))
+    return {step: w["E"] for (_, step), w in restrict.snapshots(params).items()}
+
+
+def _read(trials, name, columns, skipped, filter=None) -> pd.DataFrame:
+    """read_table over the trials' jobs; what cannot be read goes to `skipped`."""
+    table, bad = jobs.read_table(sorted(trials["job"].unique()), name, columns=columns, filter=filter)
+    if skipped is not None:
+        skipped += bad
+    table["job"] = table["job"].astype(str)
+    return table
+
+
+def _with_config(table: pd.DataFrame, trials: pd.DataFrame, columns) -> pd.DataFrame:
+    """Attach per-trial config columns by (job, trial)."""
+    config = trials[["job", "trial", *columns]]
+    return table.merge(config, on=["job", "trial"], how="inner")
+
+
+def _by_job(params: pd.DataFrame) -> dict:
+    """{(job, trial): {name: array}} over every job in a params table (snapshots are per job)."""
+    out = {}
+    for job, rows in params.groupby("job", observed=True, sort=True):
+        for (trial, _), weights in restrict.snapshots(rows).items():
+            out[(job, trial)] = weights
+    return out

@@ -1,0 +1,75 @@
+"""One matplotlib style for every figure, and the few drawing primitives they share.
+
+    with styled():
+        fig, axes = figure(1, 2)                  # sized per panel
+    line_with_band(ax, x, mean, lo, hi, label="n circles")
+        save(fig, "out/fig5")                     # writes out/fig5.png and out/fig5.pdf
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+STYLE = {
+    "figure.dpi": 120, "savefig.dpi": 200, "savefig.bbox": "tight",
+    "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 8,
+    "xtick.labelsize": 9, "ytick.labelsize": 9,
+    "axes.spines.top": False, "axes.spines.right": False,
+    "axes.grid": True, "grid.alpha": 0.25, "grid.linewidth": 0.6,
+    "lines.linewidth": 1.6, "lines.markersize": 4, "legend.frameon": False,
+    "image.cmap": "viridis",
+}
+SURVIVED, DEAD = "tab:orange", "tab:blue"  # the paper's colours for the two fates
+PANEL = (3.6, 2.8)  # inches per panel
+
+
+def styled():
+    """Context in which figures are built and saved, so every artist gets the style."""
+    return plt.rc_context(STYLE)
+
+
+def figure(rows: int = 1, cols: int = 1, title: str | None = None, panel=PANEL, **kwargs):
+    """A figure with a rows x cols grid of axes (always a 2-D array)."""
+    fig, axes = plt.subplots(rows, cols, figsize=(panel[0] * cols, panel[1] * rows),
+                             squeeze=False, layout="constrained", **kwargs)
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def mosaic(layout, title: str | None = None, panel=PANEL):
+    """A figure from a subplot_mosaic layout (list of rows of panel names); axes by name."""
+    fig, axes = plt.subplot_mosaic(layout, figsize=(panel[0] * len(layout[0]), panel[1] * len(layout)),
+                                   layout="constrained")
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def note(ax, text: str):
+    """Fill an empty panel with a message (e.g. which sweep would provide its data)."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes, color="0.4")
+
+
+def line_with_band(ax, x, mean, lo, hi, label=None, color=None, marker="o", **kwargs):
+    """A mean line with markers and its 95 % interval as a shaded band."""
+    (line,) = ax.plot(x, mean, marker=marker, label=label, color=color, **kwargs)
+    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    return line
+
+
+def save(fig, stem) -> list[Path]:
+    """Write stem.png and stem.pdf, close the figure, return the paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    for path in paths:
+        fig.savefig(path)
+    plt.close(fig)
+    return paths
