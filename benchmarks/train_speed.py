@@ -1,0 +1,66 @@
+"""Milliseconds per model-step of the vectorised trainer against the plain per-trial loop.
+
+    python benchmarks/train_speed.py [--p 59 --d 128 --steps 200 --trials 1 8 32]
+
+A model-step is one full-batch update of one model. Both implementations run in this
+one process, side by side, so their ratio is meaningful on a noisy shared machine.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from circle_survival.config import TrainConfig
+from circle_survival.reference import PlainModel, train_plain
+from circle_survival.trainer import Trainer
+
+
+def vectorised_ms(cfg: TrainConfig) -> float:
+    trainer = Trainer(cfg)
+    start = time.perf_counter()
+    trainer.run()
+    return 1e3 * (time.perf_counter() - start) / (cfg.steps * cfg.trials)
+
+
+def plain_ms(cfg: TrainConfig) -> float:
+    trainer = Trainer(cfg)  # only for identical initial values and split
+    init = {k: trainer.param(k) for k in trainer.blocks[0]}
+    model = PlainModel.from_params(init, 0)
+    a, b, y = (t[0] for t in trainer.train)
+    start = time.perf_counter()
+    train_plain(model, a, b, y, cfg.steps, cfg.optim)
+    return 1e3 * (time.perf_counter() - start) / cfg.steps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--p", type=int, default=59)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--trials", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--device", default="auto")
+    args = ap.parse_args()
+
+    def config(trials: int) -> TrainConfig:
+        # Log only the first and last step: this measures the training step itself.
+        cfg = TrainConfig(p=args.p, d=args.d, trials=trials, steps=args.steps,
+                          device=args.device, progress="off")
+        cfg.log.dense_steps, cfg.log.every = 0, args.steps
+        return cfg
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"p={args.p} d={args.d}, {args.steps} steps, float32")
+    vectorised_ms(config(1))  # warm-up: first calls allocate and pick kernels
+    device = Trainer(config(1)).device
+    plain = plain_ms(config(1)) if device.type == "cpu" else float("nan")
+    print(f"{'implementation':<28}{'ms/model-step':>15}{'model-steps/s':>15}{'speed-up':>10}")
+    print(f"{'plain nn.Module + AdamW':<28}{plain:>15.3f}{1e3 / plain:>15.0f}{1.0:>10.2f}")
+    for trials in args.trials:
+        ms = vectorised_ms(config(trials))
+        print(f"{f'vectorised, trials={trials}':<28}{ms:>15.3f}{1e3 / ms:>15.0f}{plain / ms:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Parquet logs of one job, written so that nothing partial ever looks complete.
+
+    write_job(out_dir, cfg, result)     # signals, metrics, params, then trials.parquet
+    stored_config(out_dir)              # flat config of a complete job, or None
+
+Every file is written under a hidden temporary name and renamed into place;
+`trials.parquet` comes last and marks the job complete. Floats are float32 without
+dictionary encoding (pyarrow's default dictionary-encodes them, ~1.5x larger here).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .config import SCHEMA_VERSION, TrainConfig, flatten
+from .fourier import circle_list, half, survivors
+from .trainer import METRICS, TrainResult
+
+FILES = ("signals.parquet", "metrics.parquet", "params.parquet", "trials.parquet")
+CONFIG_KEY = b"circle_survival.config"
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    """Write atomically: a killed writer leaves only a hidden `.NAME.tmp` file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    dictionary = [f.name for f in table.schema
+                  if not pa.types.is_floating(f.type) and not pa.types.is_list(f.type)]
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=dictionary)
+    os.replace(tmp, path)
+
+
+def _long(result: TrainResult) -> tuple[np.ndarray, np.ndarray]:
+    """trial and step columns for arrays laid out (L, T, ...)."""
+    L, T = len(result.steps), len(result.trials)
+    step = np.repeat(result.steps.astype(np.int32), T)
+    trial = np.tile(result.trials.astype(np.int32), L)
+    return trial, step
+
+
+def signals_table(result: TrainResult) -> pa.Table:
+    L, T, K = result.signal.shape
+    trial, step = _long(result)
+    return pa.table({
+        "trial": np.repeat(trial, K), "step": np.repeat(step, K),
+        "k": np.tile(np.arange(K, dtype=np.int32), L * T),
+        "signal": result.signal.astype(np.float32).ravel(),
+        "grad_signal": result.grad_signal.astype(np.float32).ravel(),
+    })
+
+
+def metrics_table(result: TrainResult) -> pa.Table:
+    trial, step = _long(result)
+    m = result.metrics.astype(np.float32).reshape(-1, len(METRICS))
+    return pa.table({"trial": trial, "step": step, **{n: m[:, i] for i, n in enumerate(METRICS)}})
+
+
+def params_table(result: TrainResult) -> pa.Table:
+    """One row per (trial, step, parameter): shape and row-major float32 values."""
+    rows: dict[str, list] = {"trial": [], "step": [], "name": [], "shape": [], "values": []}
+    for step, named in sorted(result.params.items()):
+        for name, stacked in named.items():
+            for i, trial in enumerate(result.trials):
+                rows["trial"].append(int(trial))
+                rows["step"].append(step)
+                rows["name"].append(name)
+                rows["shape"].append(list(stacked.shape[1:]))
+                rows["values"].append(stacked[i].numpy().ravel())
+    return pa.table({
+        "trial": pa.array(rows["trial"], pa.int32()), "step": pa.array(rows["step"], pa.int32()),
+        "name": pa.array(rows["name"], pa.string()),
+        "shape": pa.array(rows["shape"], pa.list_(pa.int32())),
+        "values": pa.array(rows["values"], pa.list_(pa.float32())),
+    })
+
+
+def trial_circles(cfg: TrainConfig, result: TrainResult) -> list[list[int]]:
+    """Surviving circles of each trial under the configured rule."""
+    alive = survivors(result.final_spectrum, cfg.circles.rule, cfg.circles.threshold)
+    return [circle_list(row) for row in alive]
+
+
+def trials_table(cfg: TrainConfig, result: TrainResult, extra: dict | None = None) -> pa.Table:
+    """One row per trial: every result-relevant config value as a column, then results."""
+    T = len(result.trials)
+    flat = flatten(cfg)
+    circles = trial_circles(cfg, result)
+    final = result.metrics[-1].astype(np.float32)  # (T, 4)
+    columns = {"trial": pa.array(result.trials, pa.int32())}
+    columns.update({key: pa.array([value] * T) for key, value in flat.items()})
+    columns["device"] = pa.array([result.device] * T, pa.string())
+    columns.update(extra or {})
+    columns.update({
+        "n_circles": pa.array([len(c) for c in circles], pa.int32()),
+        "circles": pa.array(circles, pa.list_(pa.int32())),
+        "init_signal": pa.array(list(half(result.init_spectrum).astype(np.float32)),
+                                pa.list_(pa.float32())),
+        "final_signal": pa.array(list(half(result.final_spectrum).astype(np.float32)),
+                                 pa.list_(pa.float32())),
+        **{f"final_{n}": pa.array(final[:, i], pa.float32()) for i, n in enumerate(METRICS)},
+        "schema_version": pa.array([SCHEMA_VERSION] * T, pa.int32()),
+    })
+    table = pa.table(columns)
+    return table.replace_schema_metadata({CONFIG_KEY: json.dumps(flat, sort_keys=True)})
+
+
+def write_job(out_dir: Path, cfg: TrainConfig, result: TrainResult, extra: dict | None = None) -> None:
+    """All four files; trials.parquet last, as the mark of a complete job."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_table(signals_table(result), out_dir / "signals.parquet")
+    write_table(metrics_table(result), out_dir / "metrics.parquet")
+    write_table(params_table(result), out_dir / "params.parquet")
+    write_table(trials_table(cfg, result, extra), out_dir / "trials.parquet")
+
+
+def stored_config(out_dir: Path) -> dict | None:
+    """The flat config of the complete job in out_dir, or None if it is not complete."""
+    path = out_dir / "trials.parquet"
+    if not path.exists():
+        return None
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta[CONFIG_KEY]) if CONFIG_KEY in meta else {}

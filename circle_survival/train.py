@@ -1,0 +1,86 @@
+"""Hydra entry point: ``python -m circle_survival.train [overrides]`` (``-m`` for sweeps).
+
+Thin on purpose: composes the config, hands it to `job.run_job` in Hydra's output
+directory, and keeps bad input from leaving anything behind.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from .config import ConfigError, TrainConfig, leaves, to_dataclass
+from .job import run_job
+
+log = logging.getLogger("circle_survival")
+
+
+def _discard_hydra_files(out_dir: Path) -> None:
+    """Remove what Hydra wrote for a job rejected before it started (its configs, log),
+    and the folders that leaves empty; a folder holding anything else is kept."""
+    if any(f.name not in (".hydra", "train.log") for f in out_dir.iterdir()):
+        return
+    shutil.rmtree(out_dir / ".hydra", ignore_errors=True)
+    (out_dir / "train.log").unlink(missing_ok=True)
+    for folder in [out_dir, *out_dir.parents]:
+        if folder == Path.cwd() or any(folder.iterdir()):
+            break
+        folder.rmdir()
+
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def known_keys() -> set[str]:
+    """Every key a plain `key=value` override may name: config fields and config groups."""
+    keys = set(leaves(TrainConfig()))
+    keys.update(k.rsplit(".", 1)[0] for k in list(keys) if "." in k)
+    keys.update(p.name for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "hydra")
+    return keys
+
+
+def unknown_override(args: list[str]) -> str | None:
+    """The first command-line override naming no config key (Hydra's own message for
+    this spans five lines; ours is one)."""
+    known = known_keys()
+    for arg in args:
+        key = arg.split("=", 1)[0]
+        if arg.startswith("-") or "=" not in arg or key.startswith(("+", "~", "hydra")):
+            continue
+        if key not in known:
+            return key
+    return None
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+def _hydra_main(cfg: DictConfig) -> None:
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        run_job(to_dataclass(cfg), out_dir)
+    except ConfigError as err:
+        _discard_hydra_files(out_dir)
+        _fail(str(err))
+    except BaseException:
+        log.exception("job failed: %s", out_dir)  # the traceback also lands in train.log
+        raise
+
+
+def main() -> None:
+    key = unknown_override(sys.argv[1:])
+    if key is not None:
+        _fail(f"unknown config key {key!r}; known keys: {', '.join(sorted(known_keys()))}")
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The Hydra app end to end, as a user runs it (subprocesses in a temporary directory)."""
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+TINY = ["d=8", "steps=40", "model.width=16", "log.dense_steps=5", "log.every=10", "progress=off"]
+
+
+def run(cwd, *args):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", "circle_survival.train", *args], cwd=cwd,
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def files_under(path):
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def test_two_job_multirun_then_rerun_skips(tmp_path):
+    out = run(tmp_path, "-m", "p=7,11", "trials=2", *TINY)
+    assert out.returncode == 0, out.stderr
+    jobs = sorted((tmp_path / "multirun" / "adhoc").glob("*/trials.parquet"))
+    assert len(jobs) == 2
+    trials = pd.concat(pd.read_parquet(j) for j in jobs)
+    assert sorted(trials.p.unique()) == [7, 11] and len(trials) == 4
+    assert "trial 1:" in out.stdout and "logs:" in out.stdout
+    for job in jobs:
+        signals = pd.read_parquet(job.parent / "signals.parquet")
+        p = pd.read_parquet(job).p.iloc[0]
+        assert signals.k.max() == p // 2 and signals.step.max() == 40
+        assert (job.parent / "train.log").read_text().count("trial") >= 2
+    before = {j: j.stat().st_mtime_ns for j in jobs}
+
+    again = run(tmp_path, "-m", "p=7,11", "trials=2", *TINY)
+    assert again.returncode == 0 and again.stdout.count("outputs complete, skipping") == 2
+    assert {j: j.stat().st_mtime_ns for j in jobs} == before
+
+
+BAD = [
+    (["p=2"], "p=2"), (["d=0"], "d=0"), (["trials=0"], "trials=0"), (["steps=0"], "steps=0"),
+    (["optim.lr=0"], "optim.lr=0.0"), (["optim.weight_decay=-1"], "optim.weight_decay=-1.0"),
+    (["train_frac=1.2"], "train_frac=1.2"), (["vary=[mlp,bogus]"], "vary="),
+    (["bogus_key=3"], "'bogus_key'"),
+]
+
+
+@pytest.mark.parametrize("args,named", BAD)
+def test_bad_input_one_line_nonzero_exit_nothing_written(tmp_path, args, named):
+    out = run(tmp_path, *TINY, *args)  # the bad value last, so it wins
+    assert out.returncode != 0
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and named in lines[0], out.stderr
+    assert files_under(tmp_path) == []
+
+
+def test_bad_value_in_a_multirun_keeps_finished_jobs(tmp_path):
+    out = run(tmp_path, "-m", "p=7,2", *TINY)
+    assert out.returncode != 0 and "p=2" in out.stderr
+    assert len(list((tmp_path / "multirun").rglob("trials.parquet"))) == 1
+
+
+def test_other_config_in_same_directory_is_refused(tmp_path):
+    assert run(tmp_path, "p=7", *TINY, "hydra.run.dir=job").returncode == 0
+    before = (tmp_path / "job" / "trials.parquet").read_bytes()
+    out = run(tmp_path, "p=11", *TINY, "hydra.run.dir=job")
+    assert out.returncode != 0 and "another config" in out.stderr and "p: 7 != 11" in out.stderr
+    assert (tmp_path / "job" / "trials.parquet").read_bytes() == before

@@ -1,0 +1,54 @@
+import dataclasses
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate
+
+CONF = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+def composed(*overrides: str) -> TrainConfig:
+    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+        return to_dataclass(compose(config_name="train", overrides=list(overrides)))
+
+
+def test_yaml_defaults_are_the_papers_settings():
+    cfg = composed()
+    assert (cfg.p, cfg.d, cfg.steps, cfg.model.width, cfg.train_frac) == (59, 128, 30_000, 100, 0.8)
+    o = cfg.optim
+    assert (o.lr, o.weight_decay, o.beta1, o.beta2, o.eps) == (0.01, 0.5, 0.9, 0.999, 1e-8)
+    assert cfg.model.mlp_init == "default" and cfg.dtype == "float32"
+    assert cfg.circles.rule == "two_mean" and sorted(cfg.vary) == ["embedding", "mlp", "split"]
+    # the YAML and the dataclass defaults agree, so library users get the same job
+    assert dataclasses.asdict(cfg) == dataclasses.asdict(TrainConfig())
+
+
+def test_overrides_compose():
+    cfg = composed("p=23", "d=32", "trials=100", "optim.weight_decay=1.0", "vary=[mlp,split]",
+                   "model.mlp_init=normal", "freeze_embedding=true")
+    assert (cfg.p, cfg.d, cfg.trials, cfg.optim.weight_decay) == (23, 32, 100, 1.0)
+    assert cfg.vary == ["mlp", "split"] and cfg.model.mlp_init == "normal" and cfg.freeze_embedding
+
+
+BAD = [
+    ("p", 2), ("d", 0), ("trials", 0), ("steps", 0), ("optim.lr", 0.0), ("optim.lr", -1.0),
+    ("optim.weight_decay", -0.1), ("train_frac", 0.0), ("train_frac", 1.0), ("train_frac", 1.5),
+    ("vary", ["mlp", "bogus"]), ("model.mlp_init", "xavier"), ("dtype", "float16"),
+    ("circles.rule", "bogus"), ("log.every", 0), ("trial_offset", -1),
+]
+
+
+@pytest.mark.parametrize("key,value", BAD)
+def test_bad_values_name_key_and_range(key, value):
+    cfg = TrainConfig()
+    target = cfg
+    *path, last = key.split(".")
+    for part in path:
+        target = getattr(target, part)
+    setattr(target, last, value)
+    with pytest.raises(ConfigError) as err:
+        validate(cfg)
+    message = str(err.value)
+    assert f"{key}=" in message and "allowed" in message and "\n" not in message

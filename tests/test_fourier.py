@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import torch
+
+from circle_survival.fourier import circle_list, half, spectrum, survivors
+
+
+def planted(p: int, d: int, ks: list[int], amp: float = 5.0, noise: float = 0.0, seed: int = 0):
+    """An embedding (p, d) that is a sum of circles of frequencies ks (plus small noise)."""
+    rng = np.random.default_rng(seed)
+    n = np.arange(p)[:, None]
+    E = noise * rng.standard_normal((p, d))
+    for j, k in enumerate(ks):
+        E[:, 2 * j] += amp * np.cos(2 * np.pi * k * n[:, 0] / p)
+        E[:, 2 * j + 1] += amp * np.sin(2 * np.pi * k * n[:, 0] / p)
+    return torch.tensor(E)
+
+
+def test_spectrum_is_the_dft_norm_of_eq1():
+    E = torch.randn(7, 5, dtype=torch.float64)
+    n = torch.arange(7, dtype=torch.float64)
+    for k in range(7):
+        w = torch.exp(-2j * torch.pi * k * n / 7)
+        F_k = (w[:, None] * E.to(torch.complex128)).sum(0)
+        assert spectrum(E)[k].item() == pytest.approx(torch.linalg.vector_norm(F_k).item())
+
+
+def test_spectrum_of_a_pure_circle():
+    # cos and sin of frequency 3 on two axes: ||F_3|| = ||F_{p-3}|| = p / sqrt(2) * amp
+    s = spectrum(planted(13, 4, [3], amp=2.0))
+    expected = np.zeros(13)
+    expected[[3, 10]] = 13 / np.sqrt(2) * 2.0
+    np.testing.assert_allclose(s.numpy(), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("p", [13, 16, 15, 59])  # odd prime, even, odd composite, default
+@pytest.mark.parametrize("rule", ["two_mean", "threshold"])
+def test_rules_find_exactly_the_planted_frequencies(p, rule):
+    ks = [3, 7] if p > 14 else [2, 5]
+    s = spectrum(planted(p, 8, ks, noise=0.01))
+    alive = survivors(s, rule, threshold=10.0)
+    assert alive.shape == (p // 2 + 1,)
+    assert circle_list(alive) == ks
+
+
+def test_two_mean_counts_dc_in_the_mean():
+    # Signals: DC large, k=1 moderate. Mean over 7 (incl. DC) = (70 + 2*10)/7 ~ 12.9, so
+    # k = 1 (10) does not pass 2 x mean; without DC it would (mean 20/7, threshold 5.7).
+    full = np.array([70, 10, 0, 0, 0, 0, 10], dtype=float)
+    assert circle_list(survivors(full, "two_mean")) == []
+    full[0] = 0
+    assert circle_list(survivors(full, "two_mean")) == [1]
+
+
+def test_nyquist_frequency_of_even_p_can_survive():
+    s = spectrum(planted(8, 4, [4], noise=0.0) + planted(8, 4, [1], noise=0.0, amp=0.01))
+    assert 4 in circle_list(survivors(s, "two_mean"))
+
+
+def test_half_and_batches():
+    s = spectrum(torch.stack([planted(11, 6, [1]), planted(11, 6, [2, 4])]))
+    assert half(s).shape == (2, 6)
+    alive = survivors(s, "two_mean")
+    assert [circle_list(a) for a in alive] == [[1], [2, 4]]
+
+
+def test_unknown_rule_is_rejected():
+    with pytest.raises(ValueError, match="unknown circle rule"):
+        survivors(np.ones(5), "bogus")

@@ -1,0 +1,66 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from circle_survival import job
+from circle_survival.config import ConfigError
+from circle_survival.job import CHECKPOINT, run_job
+
+
+class Killed(Exception):
+    pass
+
+
+def test_killed_job_resumes_and_matches_uninterrupted(tmp_path, tiny_cfg, monkeypatch):
+    cfg = tiny_cfg(steps=60, checkpoint_every=20)
+    run_job(cfg, tmp_path / "straight")
+
+    real_save = job.save_checkpoint
+    saves = []
+
+    def save_then_die(trainer, path):
+        real_save(trainer, path)
+        saves.append(trainer.step)
+        if trainer.step == 40:
+            raise Killed  # as if the job were killed right after its second checkpoint
+
+    monkeypatch.setattr(job, "save_checkpoint", save_then_die)
+    with pytest.raises(Killed):
+        run_job(cfg, tmp_path / "killed")
+    assert (tmp_path / "killed" / CHECKPOINT).exists()
+    assert not (tmp_path / "killed" / "trials.parquet").exists()  # nothing looks complete
+    monkeypatch.setattr(job, "save_checkpoint", real_save)
+
+    run_job(cfg, tmp_path / "killed")  # the rerun resumes at step 40
+    assert saves == [20, 40] and not (tmp_path / "killed" / CHECKPOINT).exists()
+    for name in ("signals", "metrics", "trials"):
+        a = pd.read_parquet(tmp_path / "straight" / f"{name}.parquet")
+        b = pd.read_parquet(tmp_path / "killed" / f"{name}.parquet")
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_checkpoint_of_another_config_is_refused(tmp_path, tiny_cfg, monkeypatch):
+    def die(trainer, path):
+        job.torch.save({"config": {"p": 999}, "trainer": {}}, path)
+        raise Killed
+
+    monkeypatch.setattr(job, "save_checkpoint", die)
+    with pytest.raises(Killed):
+        run_job(tiny_cfg(checkpoint_every=10), tmp_path)
+    monkeypatch.undo()
+    with pytest.raises(ConfigError, match="another config"):
+        run_job(tiny_cfg(checkpoint_every=10), tmp_path)
+
+
+def test_corrupt_trials_file_is_named(tmp_path, tiny_cfg):
+    (tmp_path / "trials.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(ConfigError, match="trials.parquet is unreadable"):
+        run_job(tiny_cfg(), tmp_path)
+    assert (tmp_path / "trials.parquet").read_bytes() == b"PAR1 not really"
+
+
+def test_force_redoes(tmp_path, tiny_cfg):
+    run_job(tiny_cfg(), tmp_path)
+    assert run_job(tiny_cfg(), tmp_path) is None
+    result = run_job(tiny_cfg(force=True), tmp_path)
+    assert result is not None and np.isfinite(result.metrics).all()

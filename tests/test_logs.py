@@ -1,0 +1,86 @@
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from circle_survival.config import TrainConfig, flatten
+from circle_survival.logs import CONFIG_KEY, stored_config, write_job
+from circle_survival.model import layer_shapes
+from circle_survival.trainer import TrainResult, logged_steps, train
+
+
+def test_files_schema_and_values(tmp_path, tiny_cfg):
+    cfg = tiny_cfg(trials=2, trial_offset=5, steps=30)
+    result = train(cfg)
+    write_job(tmp_path, cfg, result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "metrics.parquet", "params.parquet", "signals.parquet", "trials.parquet"]
+
+    trials = pq.read_table(tmp_path / "trials.parquet").to_pandas()
+    assert list(trials.trial) == [5, 6]
+    for key, value in flatten(cfg).items():  # every config value, named as its override
+        assert (trials[key] == value).all(), key
+    assert trials["optim.weight_decay"].iloc[0] == 0.5 and trials["vary"].iloc[0] == "embedding,mlp,split"
+    assert len(trials.init_signal.iloc[0]) == cfg.p // 2 + 1
+    assert list(trials.n_circles) == [len(c) for c in trials.circles]
+    assert json.loads(pq.read_schema(tmp_path / "trials.parquet").metadata[CONFIG_KEY]) == flatten(cfg)
+    assert stored_config(tmp_path) == flatten(cfg)
+
+    signals = pq.read_table(tmp_path / "signals.parquet").to_pandas()
+    assert len(signals) == 2 * len(result.steps) * (cfg.p // 2 + 1)
+    row = signals[(signals.trial == 6) & (signals.step == 20) & (signals.k == 3)]
+    i = list(result.steps).index(20)
+    assert row.signal.item() == pytest.approx(result.signal[i, 1, 3])
+    assert row.grad_signal.item() == pytest.approx(result.grad_signal[i, 1, 3])
+
+    metrics = pq.read_table(tmp_path / "metrics.parquet").to_pandas()
+    last = metrics[metrics.step == 30].set_index("trial")
+    assert last.loc[6, "test_acc"] == pytest.approx(trials.final_test_acc.iloc[1])
+
+    params = pq.read_table(tmp_path / "params.parquet").to_pandas()
+    E = params[(params.trial == 5) & (params.step == 30) & (params.name == "E")]
+    np.testing.assert_array_equal(np.stack(E["values"].to_list())[0].reshape(E["shape"].iloc[0]),
+                                  result.params[30]["E"][0].numpy())
+
+
+def test_stored_config_none_when_incomplete(tmp_path):
+    assert stored_config(tmp_path) is None
+
+
+def fake_result(cfg: TrainConfig) -> TrainResult:
+    """A result with the shapes of a full paper-default run and incompressible values."""
+    rng = np.random.default_rng(0)
+    steps = np.asarray(logged_steps(cfg.steps, cfg.log.dense_steps, cfg.log.every))
+    L, T, K = len(steps), cfg.trials, cfg.p // 2 + 1
+    params = {s: {n: torch.randn(T, *shape) for n, shape in layer_shapes(cfg).items()}
+              for s in (0, cfg.steps)}
+    return TrainResult(np.arange(T), steps, rng.random((L, T, K), dtype=np.float32),
+                       rng.random((L, T, K), dtype=np.float32), rng.random((L, T, 4), dtype=np.float32),
+                       rng.random((T, cfg.p)), rng.random((T, cfg.p)), params, "cpu")
+
+
+def test_paper_default_job_fits_one_megabyte_per_trial(tmp_path):
+    cfg = TrainConfig(trials=4)  # p=59, d=128, 30k steps, default cadence
+    write_job(tmp_path, cfg, fake_result(cfg))
+    total = sum(f.stat().st_size for f in tmp_path.iterdir())
+    assert total / cfg.trials <= 1_000_000, total / cfg.trials
+
+
+def test_floats_are_float32_and_not_dictionary_encoded(tmp_path):
+    cfg = TrainConfig(trials=1, steps=300)
+    write_job(tmp_path, cfg, fake_result(cfg))
+    meta = pq.ParquetFile(tmp_path / "signals.parquet").metadata
+    schema = pq.read_schema(tmp_path / "signals.parquet")
+    assert str(schema.field("signal").type) == "float"
+    for j in range(meta.num_columns):
+        col = meta.row_group(0).column(j)
+        if col.path_in_schema in ("signal", "grad_signal"):
+            assert not any("DICTIONARY" in e for e in col.encodings), col.encodings
+
+
+def test_no_temporary_files_left(tmp_path, tiny_cfg):
+    cfg = tiny_cfg(steps=5)
+    write_job(tmp_path, cfg, train(cfg))
+    assert not list(tmp_path.glob(".*"))

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+import torch
+
+from circle_survival.reference import PlainModel, train_plain
+from circle_survival.trainer import Trainer, logged_steps, train
+
+
+@pytest.mark.parametrize("block", [1, 0, 3])  # one trial per block, auto (2), all in one
+def test_vectorised_equals_plain_loop_float64(tiny_cfg, block):
+    cfg = tiny_cfg(trials=3, steps=50, dtype="float64", block_trials=block)
+    trainer = Trainer(cfg)
+    init = {k: trainer.param(k).clone() for k in trainer.blocks[0]}
+    result = trainer.run()
+    for t in range(3):
+        model = PlainModel.from_params(init, t)
+        a, b, y = (x[t] for x in trainer.train)
+        losses = train_plain(model, a, b, y, cfg.steps, cfg.optim)
+        for name, value in model.named_stack().items():
+            diff = (value.detach() - trainer.param(name)[t]).abs().max().item()
+            assert diff <= 1e-9, (name, diff)
+        logged = {s: i for i, s in enumerate(result.steps)}
+        for step in (0, 1, 9, 40):  # losses before update `step`
+            assert abs(result.metrics[logged[step], t, 0] - losses[step]) <= 1e-6  # float32 log
+
+
+def test_logged_steps_cadence():
+    assert logged_steps(30_000, 1000, 100)[:3] == [0, 1, 2]
+    steps = logged_steps(30_000, 1000, 100)
+    assert len(steps) == 1000 + 291 and steps[-1] == 30_000 and 1100 in steps and 1050 not in steps
+    assert logged_steps(250, 0, 100) == [0, 100, 200, 250]
+
+
+def test_learns_and_logs(tiny_cfg):
+    cfg = tiny_cfg(steps=300, trials=2, **{"log.dense_steps": 5, "log.every": 50})
+    r = train(cfg)
+    assert list(r.steps) == [0, 1, 2, 3, 4, 50, 100, 150, 200, 250, 300]
+    assert r.signal.shape == (11, 2, 6) and r.grad_signal.shape == (11, 2, 6)
+    train_loss, train_acc = r.metrics[:, :, 0], r.metrics[:, :, 2]
+    assert (train_loss[-1] < 0.5 * train_loss[0]).all() and (train_acc[-1] > 0.9).all()
+    # the logged signal at step 0 is the initial spectrum; the final one the final spectrum
+    np.testing.assert_allclose(r.signal[0], r.init_spectrum[:, :6], rtol=1e-5)
+    np.testing.assert_allclose(r.signal[-1], r.final_spectrum[:, :6], rtol=1e-4)
+    assert (r.grad_signal[1:, :, 1:] > 0).all()  # a loss gradient reaches every frequency
+    assert set(r.params) == {0, 300} and r.params[0]["E"].shape == (2, 11, 8)
+
+
+def test_frozen_embedding_stays_put_and_mlp_trains(tiny_cfg):
+    r = train(tiny_cfg(freeze_embedding=True, steps=20))
+    assert torch.equal(r.params[0]["E"], r.params[20]["E"])
+    assert not torch.equal(r.params[0]["W2"], r.params[20]["W2"])
+    assert (r.grad_signal[-1, :, 1:] > 0).all()  # its gradient is still logged
+
+
+def test_trial_offset_splits_a_job_exactly(tiny_cfg):
+    whole = train(tiny_cfg(trials=4))
+    part = train(tiny_cfg(trials=2, trial_offset=2))
+    assert list(part.trials) == [2, 3]
+    np.testing.assert_array_equal(whole.signal[:, 2:], part.signal)
+    np.testing.assert_array_equal(whole.metrics[:, 2:], part.metrics)
+
+
+def test_weight_decay_zero_runs(tiny_cfg):
+    r = train(tiny_cfg(**{"optim.weight_decay": 0.0}, steps=20))
+    assert np.isfinite(r.metrics).all() and np.isfinite(r.signal).all()
+
+
+def test_resume_from_state_is_bitwise_identical(tiny_cfg):
+    cfg = tiny_cfg(steps=40)
+    straight = train(cfg)
+
+    first = Trainer(cfg)
+    saved = {}
+
+    class Stop(Exception):
+        pass
+
+    def crash_at_17(tr):
+        if tr.step == 13:
+            saved["state"] = tr.state_dict()
+        if tr.step == 17:
+            raise Stop
+
+    with pytest.raises(Stop):
+        first.run(crash_at_17)
+    second = Trainer(cfg)
+    second.load_state_dict(saved["state"])
+    resumed = second.run()
+    np.testing.assert_array_equal(straight.signal, resumed.signal)
+    np.testing.assert_array_equal(straight.metrics, resumed.metrics)
+    np.testing.assert_array_equal(straight.final_spectrum, resumed.final_spectrum)
