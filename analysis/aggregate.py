@@ -18,6 +18,8 @@ if __package__ in (None, ""):  # run as a script: import the package from the re
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 
 from analysis import groups, jobs, survival  # noqa: E402
 
@@ -51,7 +53,10 @@ def write(result: Aggregate, out: Path) -> list[Path]:
     """Write the tables into `out`; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / name for name in ("trials.parquet", "groups.csv", "survival.csv", "survival_by_p.csv", "skipped.csv")]
-    result.trials.to_parquet(paths[0], index=False)
+    # Without pandas' metadata: it records list columns' Arrow dtypes in a form that
+    # pd.read_parquet cannot parse back.
+    table = pa.Table.from_pandas(result.trials, preserve_index=False)
+    pq.write_table(table.replace_schema_metadata(None), paths[0])
     result.groups.to_csv(paths[1], index=False)
     result.survival.to_csv(paths[2], index=False)
     result.survival_by_p.to_csv(paths[3], index=False)

@@ -51,20 +51,29 @@ def circles_vs(trials: pd.DataFrame, x: str) -> pd.DataFrame:
     return groups.summarise(trials, [x])
 
 
-def frozen_loss(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:
-    """Test loss per (step, d) at the logged step nearest each of `steps`: n, mean, lo, hi (Fig 4)."""
+def frozen_losses(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:
+    """Each trial's test loss at the logged step nearest each target step (Fig 4).
+
+    Columns job, trial, d, p, target, step, test_loss; targets beyond the run are dropped.
+    """
     metrics = _read(trials, "metrics.parquet", ["trial", "step", "test_loss"], skipped)
     metrics = _with_config(metrics, trials, ["d", "p"])
     logged = np.sort(metrics["step"].unique())
-    rows = []
+    parts = []
     for target in steps:
-        if target > logged.max():
-            continue
-        step = logged[np.abs(logged - target).argmin()]
-        for d, loss in metrics[metrics["step"] == step].groupby("d")["test_loss"]:
-            mean, lo, hi = stats.t_interval(loss)
-            rows.append({"target": target, "step": step, "d": d, "p": int(trials["p"].iloc[0]),
-                         "n": len(loss), "mean": mean, "lo": lo, "hi": hi})
+        if len(logged) and target <= logged.max():
+            step = logged[np.abs(logged - target).argmin()]
+            parts.append(metrics[metrics["step"] == step].assign(target=target))
+    columns = ["job", "trial", "d", "p", "target", "step", "test_loss"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def frozen_loss(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:
+    """Test loss per (target step, d): step, p, n, mean, lo, hi (95 % t) (Fig 4)."""
+    rows = []
+    for (target, step, d, p), loss in frozen_losses(trials, steps, skipped).groupby(["target", "step", "d", "p"])["test_loss"]:
+        mean, lo, hi = stats.t_interval(loss)
+        rows.append({"target": target, "step": step, "d": d, "p": p, "n": len(loss), "mean": mean, "lo": lo, "hi": hi})
     return pd.DataFrame(rows)
 
 

@@ -25,6 +25,9 @@ import pyarrow.parquet as pq
 SCHEMA_VERSION = 1
 TRIALS = "trials.parquet"
 OUTPUTS = ("signals.parquet", "metrics.parquet", "params.parquet")
+# What a started job leaves before trials.parquet: its other outputs, Hydra's log and
+# config folder, the trainer's checkpoint (hidden `.NAME.tmp` files are checked apart).
+STARTED = (*OUTPUTS, "train.log", "checkpoint.pt", ".hydra")
 
 # Per-trial results; every other trials.parquet column is configuration.
 RESULTS = (
@@ -60,8 +63,9 @@ class Skip:
 def find_jobs(roots) -> tuple[list[str], list[Skip]]:
     """Job directories (those holding trials.parquet) at any depth under `roots`.
 
-    Directories with other job files but no trials.parquet are incomplete (it is
-    written last) and come back as skips. A missing root raises DataError.
+    Directories a job has started in (other outputs, train.log, .hydra/, a checkpoint,
+    `.*.tmp` files) but without trials.parquet are incomplete (it is written last)
+    and come back as skips. A missing root raises DataError.
 
         jobs, incomplete = find_jobs(["multirun/"])
     """
@@ -72,15 +76,15 @@ def find_jobs(roots) -> tuple[list[str], list[Skip]]:
         if not root.is_dir():
             raise DataError(f"root is not a directory: {root}")
         for dirpath, dirnames, filenames in os.walk(root):
+            names = set(filenames) | set(dirnames)
             dirnames[:] = sorted(n for n in dirnames if n != ".hydra")
             real = os.path.realpath(dirpath)
             if real in seen:  # overlapping roots must not count a job twice
                 continue
             seen.add(real)
-            names = set(filenames)
             if TRIALS in names:
                 jobs.append(dirpath)
-            elif names & set(OUTPUTS) or any(n.startswith(".") and n.endswith(".tmp") for n in names):
+            elif names & set(STARTED) or any(n.startswith(".") and n.endswith(".tmp") for n in names):
                 skipped.append(Skip(dirpath, "incomplete: no trials.parquet"))
     return jobs, skipped
 

@@ -130,7 +130,7 @@ def fig6(sweeps):
             left.errorbar(part["init_signal"], part["rate"], yerr=[part["rate"] - part["lo"], part["hi"] - part["rate"]],
                           fmt="o", alpha=0.7, elinewidth=0.6, markersize=3)
         left.set(xlabel="initial signal ||F_k||", ylabel="survival rate",
-                 title=f"observed: Pearson r = {r:.2f}, {_p(pvalue)}, n = {n}")
+                 title=f"observed: Pearson r = {r:.2f}, {stats.p_text(pvalue)}, n = {n}")
     else:
         plotting.note(left, f"no data: {how_to_run('fig6_left')}")
     if "fig6_middle" in sweeps:
@@ -166,7 +166,7 @@ def fig7(sweeps):
     left.hist(table.loc[~alive, "g4"], bins, color=DEAD, alpha=0.6, label="dead", density=True)
     left.hist(table.loc[alive, "g4"], bins, color=SURVIVED, alpha=0.6, label="survived", density=True)
     t, pvalue = gradient.gradient_ttest(table) if alive.any() and (~alive).any() else (np.nan, np.nan)
-    left.set(xlabel="gradient at step 4 / initial signal", ylabel="density", title=f"Welch t = {t:.2f}, {_p(pvalue)}")
+    left.set(xlabel="gradient at step 4 / initial signal", ylabel="density", title=f"Welch t = {t:.2f}, {stats.p_text(pvalue)}")
     left.legend()
     for step in gradient.STEPS:
         curve = gradient.survival_vs_gradient(table, step)
@@ -442,10 +442,6 @@ def _heatmap(fig, ax, A, title):
            xlabel="k (source)", ylabel="k (rate of change)", title=title)
     ax.grid(False)
     fig.colorbar(image, ax=ax, shrink=0.8)
-
-
-def _p(pvalue) -> str:
-    return "p < 1e-300" if pvalue == 0 else f"p = {pvalue:.1e}"
 
 
 def _spread(values, n):

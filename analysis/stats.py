@@ -4,6 +4,8 @@
     lo, hi = bootstrap_interval([3, 4, 4, 5])
     lo, hi = wilson_interval(successes=12, n=50)       # also element-wise on arrays
     lo, hi = pearson_interval(r=0.85, n=290)
+    diff, lo, hi = difference_interval(a, b)           # mean(a) - mean(b), Welch
+    p_text(3e-7)                                       # "p = 3.0e-07" (for titles and tables)
 """
 from __future__ import annotations
 
@@ -71,3 +73,22 @@ def slope_interval(x, y, confidence: float = CONFIDENCE) -> tuple[float, float, 
         return fit.slope, np.nan, np.nan
     half = stats.t.ppf(0.5 + confidence / 2, len(x) - 2) * fit.stderr
     return fit.slope, fit.slope - half, fit.slope + half
+
+
+def difference_interval(a, b, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """mean(a) - mean(b) with its Welch t-interval (unequal variances)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    diff = a.mean() - b.mean()
+    if len(a) < 2 or len(b) < 2:
+        return diff, np.nan, np.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if va + vb == 0:
+        return diff, diff, diff
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = stats.t.ppf(0.5 + confidence / 2, df) * np.sqrt(va + vb)
+    return diff, diff - half, diff + half
+
+
+def p_text(pvalue: float) -> str:
+    """A p-value for people: "p = 3.0e-07", or "p < 1e-300" where it underflowed to 0."""
+    return "p < 1e-300" if pvalue == 0 else f"p = {pvalue:.1e}"

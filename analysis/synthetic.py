@@ -88,13 +88,13 @@ def write_job(directory, trials: pa.Table, signals=None, metrics=None, params=No
 
 
 def fake_job(directory, cfg: dict, n_circles=3, seed: int = 0, snapshot_every: int | None = None,
-             with_files: bool = True) -> pa.Table:
+             loss_scale: float = 1.0, with_files: bool = True) -> pa.Table:
     """A plausible complete job: planted survivors, signals, metrics and params.
 
     Trial i keeps n_circles (an int, or one int per trial) frequencies: the ones with
     the largest initial signal times log-normal noise, so survival follows the initial
     signal. `perturbation.*` in cfg shapes the initial embedding (scale / keep /
-    construct). Returns the trials table written.
+    construct); loss_scale multiplies the test loss curve. Returns the trials table.
     """
     p, d, n = cfg["p"], cfg["d"], cfg["trials"]
     rng = np.random.default_rng([seed, cfg["init_seed"], cfg["trial_offset"]])
@@ -122,7 +122,7 @@ def fake_job(directory, cfg: dict, n_circles=3, seed: int = 0, snapshot_every: i
     steps = logged_steps(cfg)
     snaps = sorted({0, cfg["steps"], *(range(0, cfg["steps"], snapshot_every) if snapshot_every else [])})
     write_job(directory, table, _signals(E0, E_final, steps, cfg["trial_offset"]),
-              _metrics(n, p, steps, cfg["trial_offset"]), _params(E0, E_final, snaps, cfg, rng))
+              _metrics(n, p, steps, cfg["trial_offset"], loss_scale), _params(E0, E_final, snaps, cfg, rng))
     return table
 
 
@@ -154,13 +154,18 @@ def _perturb(E, cfg, rng):
     return E, []
 
 
+def circle(p: int, k: int, u, v) -> np.ndarray:
+    """A perfect circle of frequency k: token t at cos(2 pi k t / p) u + sin(2 pi k t / p) v."""
+    angle = 2 * np.pi * k * np.arange(p)[:, None] / p
+    return np.cos(angle) * np.asarray(u, float) + np.sin(angle) * np.asarray(v, float)
+
+
 def _circles_embedding(p, d, ks, rng):
     """An embedding made of one random-plane circle per k (plus faint noise)."""
-    t = np.arange(p)[:, None]
     E = 1e-3 * rng.standard_normal((p, d))
     for k in ks:
         u, v = np.linalg.qr(rng.standard_normal((d, 2)))[0].T
-        E += AMPLITUDE * np.sqrt(d / p) * (np.cos(2 * np.pi * k * t / p) * u + np.sin(2 * np.pi * k * t / p) * v)
+        E += AMPLITUDE * np.sqrt(d / p) * circle(p, k, u, v)
     return E
 
 
@@ -180,11 +185,11 @@ def _signals(E0, E_final, steps, offset) -> pa.Table:
     })
 
 
-def _metrics(n, p, steps, offset) -> pa.Table:
+def _metrics(n, p, steps, offset, loss_scale=1.0) -> pa.Table:
     """Loss falling from log p, test lagging train (a cartoon of grokking)."""
     t = np.tile(steps.astype(float), n)
     train = np.log(p) * np.exp(-t / 200.0)
-    test = np.log(p) * np.exp(-t / 2000.0)
+    test = loss_scale * np.log(p) * np.exp(-t / 2000.0)
     return pa.table({
         "trial": pa.array(np.repeat(offset + np.arange(n), len(steps)), I32),
         "step": pa.array(np.tile(steps, n), I32),

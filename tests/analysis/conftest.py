@@ -51,13 +51,17 @@ def write_planted(root: Path) -> Path:
     version2 = good.set_column(good.schema.get_field_index("schema_version"), "schema_version", pa.array([2, 2], pa.int32()))
     synthetic.write_job(bad / "version2", version2)
     synthetic.write_job(bad / "short", good.slice(0, 1))  # 1 of 2 trials
-    (root / "unrelated" / ".hydra").mkdir(parents=True)  # not a job, not incomplete: ignored
+    (bad / "running" / ".hydra").mkdir(parents=True)  # started, nothing written yet
+    (bad / "running" / "train.log").write_text("step 100\n")
+    (root / "unrelated").mkdir()
+    (root / "unrelated" / "notes.txt").write_text("not a job")  # neither job nor incomplete: ignored
     return root
 
 
 BAD_REASONS = {
     "corrupt": "corrupt", "no_trials": "incomplete", "writing": "incomplete",
     "no_circles": "different schema", "version2": "different schema", "short": "incomplete",
+    "running": "incomplete",
 }
 
 
@@ -85,7 +89,7 @@ FIGURE_SWEEPS = {
                          **{"log.dense_steps": 5, "perturbation.kind": "construct", "perturbation.r": r})
                     for r in (0.1, 0.5, 1.0)], {}),
     "fig7": ([dict(p=11, d=16, trials=30, vary="mlp,split", steps=20, **{"log.dense_steps": 10})], {}),
-    "fig8": ([dict(p=11, d=8, trials=1, steps=400, **{"log.dense_steps": 10, "log.every": 100})], {"snapshot_every": 100}),
+    "fig8": ([dict(p=11, d=16, trials=1, steps=400, **{"log.dense_steps": 10, "log.every": 100})], {"snapshot_every": 100}),
     "fig9": ([dict(p=11, d=d, trials=2, steps=200, **{"log.dense_steps": 200}) for d in (4, 8)], {}),
     "fig10": ([dict(p=11, d=16, trials=4, steps=10, **{"log.dense_steps": 5, "optim.weight_decay": w})
                for w in (1e-4, 1e-3, 0.1, 0.5, 1.5)], {}),
@@ -100,15 +104,31 @@ FIGURE_SWEEPS = {
 }
 
 
-def write_figure_data(root: Path, circles_for=lambda cfg: 2 + cfg["p"] // 12 + cfg["d"] // 16) -> Path:
-    """One tiny job per config of every named sweep (planted circle counts rise with p and d)."""
+def planted_circles(cfg: dict) -> int:
+    """Circle counts planted in the figure data: up with p and d, down with weight decay."""
+    wd = cfg["optim.weight_decay"]
+    return (cfg["p"] - 5) // 2 + cfg["d"] // 16 - (wd > 0.01) - (wd > 1.0)
+
+
+def planted_loss_scale(cfg: dict) -> float:
+    """Test-loss scale planted in the figure data: frozen d > p and the two strongest circles learn."""
+    if cfg["freeze_embedding"]:
+        return 0.5 if cfg["d"] > cfg["p"] else 2.0
+    return 1e-3 if cfg["perturbation.top"] == 2 else 1.0
+
+
+def write_figure_data(root: Path) -> Path:
+    """One tiny job per config of every named sweep, with planted circle counts and losses."""
     for sweep, (configs, kwargs) in FIGURE_SWEEPS.items():
         for i, overrides in enumerate(configs):
             cfg = synthetic.config(sweep=sweep, **overrides)
-            synthetic.fake_job(root / sweep / str(i), cfg, n_circles=circles_for(cfg), seed=i, **kwargs)
+            synthetic.fake_job(root / sweep / str(i), cfg, n_circles=min(planted_circles(cfg), cfg["p"] // 2),
+                               seed=i, loss_scale=planted_loss_scale(cfg), **kwargs)
     return root
 
 
 @pytest.fixture(scope="session")
-def figure_data(tmp_path_factory) -> Path:
-    return write_figure_data(tmp_path_factory.mktemp("figures"))
+def figure_data(tmp_path_factory) -> SimpleNamespace:
+    """Every sweep's tiny synthetic jobs: .root, and the planting rules .circles, .loss_scale."""
+    root = write_figure_data(tmp_path_factory.mktemp("figures"))
+    return SimpleNamespace(root=root, circles=planted_circles, loss_scale=planted_loss_scale, sweeps=FIGURE_SWEEPS)

@@ -44,3 +44,11 @@ def test_slope_interval():
     y = 2 * x + np.array([1, -1] * 5)
     slope, lo, hi = stats.slope_interval(x, y)
     assert lo < 2 < hi and lo > 1.5
+
+
+def test_difference_interval_welch_known_answer():
+    # diff -3, se sqrt(1/3 + 1/3), Welch df = 4, t(0.975, 4) = 2.776445
+    diff, lo, hi = stats.difference_interval([1, 2, 3], [4, 5, 6])
+    half = 2.776445 * np.sqrt(2 / 3)
+    assert (diff, lo, hi) == pytest.approx((-3, -3 - half, -3 + half), abs=1e-5)
+    assert stats.difference_interval([2, 2], [1, 1]) == (1, 1, 1)

@@ -1,12 +1,15 @@
 import numpy as np
 import pytest
 
+from analysis import synthetic
 from analysis.circularity import circularity
-from test_fourier import circle
+
+
+UNIT = np.eye(6)  # axes of R^6 for planted circles
 
 
 def test_perfect_circles_have_circularity_one():
-    c = circularity(circle(11, 3, axes=(0, 1)) + 2 * circle(11, 5, axes=(2, 3)))
+    c = circularity(synthetic.circle(11, 3, UNIT[0], UNIT[1]) + 2 * synthetic.circle(11, 5, UNIT[2], UNIT[3]))
     assert c[[3, 5]] == pytest.approx(1)
     assert np.isnan(c[[0, 1, 2, 4]]).all()  # empty frequencies (and DC) have no circularity
 

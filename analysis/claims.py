@@ -1,0 +1,257 @@
+"""The paper's quantitative claims, each checked against the data that covers it.
+
+Every check takes figdata.Sweeps and returns a Claim, or None when no data covers
+it. "agree" is the check's verdict, stated in its `rule`.
+
+    for claim in check_all(figdata.Sweeps(trials)):
+        print(claim.claim, claim.paper, claim.ours, claim.agree)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis import figdata, gradient, stats, survival
+
+# Sweeps whose trials are plain training runs at some (p, d, weight decay).
+PLAIN_SWEEPS = ("fig5_top", "fig5_bottom", "fig14", "fig10")
+# How far from d = p the frozen-embedding comparison looks, on each side.
+DIP_WINDOW = 10
+# Most fig9 runs refitted in the Lotka-Volterra form (each fit has ~p^2/8 regressors).
+LV_RUNS = 20
+
+
+@dataclass
+class Claim:
+    claim: str
+    paper: str
+    ours: str
+    ci: str
+    n: int | None
+    agree: bool | None
+    rule: str
+
+
+def check_all(sweeps) -> list[Claim]:
+    """Every claim the data covers, in the paper's order."""
+    return [claim for check in CHECKS if (claim := check(sweeps)) is not None]
+
+
+def circles_at_default(sweeps):
+    trials = _plain(sweeps)
+    if trials is None:
+        return None
+    default = trials[(trials["p"] == 59) & (trials["d"] == 128) & np.isclose(trials["optim.weight_decay"], 0.5)]
+    if len(default) == 0:
+        return None
+    mean, lo, hi = stats.t_interval(default["n_circles"])
+    return Claim("circles surviving at p = 59, d = 128 (Sec. 1, Fig. 5)", "3 to 5", f"{mean:.2f}",
+                 _ci(lo, hi), len(default), bool(3 <= mean <= 5), "mean within [3, 5]")
+
+
+def _trend(sweep, x, label, sign, paper, transform=None):
+    """A claim that n_circles rises (sign +1) or falls (-1) with config column x."""
+    def check(sweeps):
+        if sweep not in sweeps:
+            return None
+        trials = sweeps[sweep]
+        values = trials[x].to_numpy(dtype=float)
+        keep = values > 0 if transform is np.log10 else np.ones(len(values), bool)
+        if len(np.unique(values[keep])) < 2:
+            return None
+        xs = transform(values[keep]) if transform else values[keep]
+        slope, lo, hi = stats.slope_interval(xs, trials["n_circles"].to_numpy(dtype=float)[keep])
+        unit = f"per unit {'log10 ' if transform else ''}{x}"
+        return Claim(label, paper, f"slope {slope:+.3g} {unit}", _ci(lo, hi, "+.3g"), int(keep.sum()),
+                     bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {'above' if sign > 0 else 'below'} 0")
+    return check
+
+
+circles_vs_p = _trend("fig5_top", "p", "circles rise with p (d = 128, Fig. 5 top)", +1, "rises")
+circles_vs_d = _trend("fig5_bottom", "d", "circles rise with d (p = 59, Fig. 5 bottom)", +1, "rises")
+circles_vs_all_p = _trend("fig14", "p", "circles rise with p, every integer p (Fig. 14)", +1, "rises")
+circles_vs_wd = _trend("fig10", "optim.weight_decay", "circles fall as weight decay rises (Fig. 10)", -1, "falls",
+                       transform=np.log10)
+
+
+def no_weight_decay(sweeps):
+    if "fig10" not in sweeps:
+        return None
+    trials = sweeps["fig10"]
+    zero = trials[trials["optim.weight_decay"] == 0]
+    if len(zero) == 0:
+        return None
+    share = (zero["n_circles"] / (zero["p"] // 2)).to_numpy(dtype=float)
+    mean, lo, hi = stats.t_interval(share)
+    return Claim("weight decay 0 keeps all frequencies (App. A)", "all (100 %)", f"{mean:.0%} of p//2",
+                 _ci(lo, hi, ".0%"), len(zero), bool(mean >= 0.9), "mean share of frequencies kept >= 90 %")
+
+
+def frozen_dip(sweeps):
+    if "fig4" not in sweeps:
+        return None
+    losses = figdata.frozen_losses(sweeps["fig4"], skipped=sweeps.skipped)
+    if losses.empty:
+        return None
+    last = losses[losses["target"] == losses["target"].max()]
+    p = int(last["p"].iloc[0])
+    below = last.loc[(last["d"] < p) & (last["d"] >= p - DIP_WINDOW), "test_loss"]
+    above = last.loc[(last["d"] > p) & (last["d"] <= p + DIP_WINDOW), "test_loss"]
+    if len(below) < 2 or len(above) < 2:
+        return None
+    diff, lo, hi = stats.difference_interval(below, above)
+    return Claim(f"frozen embedding: lower test loss for d > p than d < p (step {int(last['step'].iloc[0])}, Fig. 4)",
+                 "sharp drop at d = p", f"loss(d < p) - loss(d > p) = {diff:.3g}", _ci(lo, hi),
+                 len(below) + len(above), bool(lo > 0),
+                 f"Welch CI of the difference in test loss, d within {DIP_WINDOW} of p, above 0")
+
+
+def signal_correlation(sweeps):
+    if "fig6_left" not in sweeps:
+        return None
+    r, pvalue, n = survival.signal_correlation(figdata.initial_signal(sweeps["fig6_left"]))
+    lo, hi = stats.pearson_interval(r, n)
+    return Claim("Pearson r, survival rate vs initial signal (Fig. 6 left)", "0.85, p < 1e-3",
+                 f"{r:.3f}, {stats.p_text(pvalue)}", _ci(lo, hi, ".3f"), n, bool(lo <= 0.85 <= hi and pvalue < 1e-3),
+                 "CI contains 0.85 and p < 1e-3")
+
+
+def perturbation_trend(sweeps):
+    if "fig6_middle" not in sweeps:
+        return None
+    curve = survival.perturbation_curve(sweeps["fig6_middle"])
+    if curve["x"].nunique() < 3:
+        return None
+    slope, lo, hi = stats.slope_interval(curve["x"], curve["rate"])
+    return Claim("a scaled-up frequency survives more often (Fig. 6 middle)", "rises to ~100 %",
+                 f"slope {slope:+.3g} per unit signal", _ci(lo, hi, "+.3g"), int(curve["n"].sum()), bool(lo > 0),
+                 "95 % CI of the slope of survival rate vs lead above 0")
+
+
+def strongest_survives(sweeps):
+    if "fig6_right" not in sweeps:
+        return None
+    curve = survival.construction_curve(sweeps["fig6_right"])
+    n, k = int(curve["n"].sum()), int(curve["first"].sum())
+    lo, hi = stats.wilson_interval(k, n)
+    return Claim("the strongest constructed frequency always survives (Fig. 6 right)", "100 %", f"{k / n:.1%}",
+                 _ci(lo, hi, ".1%"), n, bool(k / n >= 0.95), "survival rate >= 95 %")
+
+
+def gradient_difference(sweeps):
+    if "fig7" not in sweeps:
+        return None
+    table = sweeps.memo("gradient", figdata.initial_gradient, sweeps["fig7"], skipped=sweeps.skipped)
+    if table["survived"].all() or not table["survived"].any():
+        return None
+    t, pvalue = gradient.gradient_ttest(table)
+    return Claim("survivors have larger initial gradients (step 4, Fig. 7)", "larger", f"Welch t = {t:.2f}",
+                 stats.p_text(pvalue), len(table), bool(t > 0 and pvalue < 0.05), "t > 0 and p < 0.05")
+
+
+def svm(sweeps):
+    if "fig7" not in sweeps:
+        return None
+    table = sweeps.memo("gradient", figdata.initial_gradient, sweeps["fig7"], skipped=sweeps.skipped)
+    if table["survived"].all() or not table["survived"].any():
+        return None
+    result = gradient.svm_accuracy(table)
+    return Claim("linear SVM on (gradient, initial signal) predicts survival (Fig. 7)", "83.8 %",
+                 f"{result['accuracy']:.1%} (majority {result['baseline']:.1%})", _ci(result["lo"], result["hi"], ".1%"),
+                 result["n_test"], bool(result["lo"] <= 0.838 <= result["hi"]), "CI contains 83.8 %")
+
+
+def circles_collaborate(sweeps):
+    if "fig8" not in sweeps:
+        return None
+    curves = sweeps.memo("restricted", figdata.restricted, sweeps["fig8"], skipped=sweeps.skipped)
+    last = curves[curves["step"] == curves["step"].max()].set_index("label")["loss"]
+    if "1 circle" not in last or "3 circles" not in last:
+        return None
+    one, three = last["1 circle"], last["3 circles"]
+    return Claim("one circle fails, three reach ~0 loss (Fig. 8, final snapshot)", "1: high, 3: ~0",
+                 f"1: {one:.3g}, 3: {three:.3g}", "", 1, bool(three < 0.1 and one > 10 * three),
+                 "loss(3) < 0.1 and loss(1) > 10 x loss(3)")
+
+
+def circularity_vs_d(sweeps):
+    if "fig11" not in sweeps:
+        return None
+    table = sweeps.memo("circularity", figdata.init_circularity, sweeps["fig11"], skipped=sweeps.skipped)
+    per_trial = table.groupby(["job", "trial", "d"], as_index=False)["c"].mean()
+    if per_trial["d"].nunique() < 2:
+        return None
+    slope, lo, hi = stats.slope_interval(per_trial["d"], per_trial["c"])
+    return Claim("mean circularity at init rises with d (Fig. 11 left)", "rises", f"slope {slope:+.3g} per unit d",
+                 _ci(lo, hi, "+.3g"), len(per_trial), bool(lo > 0), "95 % CI of the slope above 0")
+
+
+def ode_r2(method):
+    def check(sweeps):
+        if "fig9" not in sweeps:
+            return None
+        scores, _ = sweeps.memo("ode", figdata.ode_fits, sweeps["fig9"], skipped=sweeps.skipped)
+        if len(scores) == 0:
+            return None
+        mean, lo, hi = stats.t_interval(scores[f"{method}_r2_out"])
+        inside = scores[f"{method}_r2_in"].mean()
+        return Claim(f"linear ODE fits the first 1000 steps, {method} (held-out 20 %, Fig. 9)", "R² close to 1",
+                     f"{mean:.3f} (in-sample {inside:.3f})", _ci(lo, hi, ".3f"), len(scores), bool(mean >= 0.9),
+                     "mean held-out R² >= 0.9")
+    return check
+
+
+def lotka_volterra_unstable(sweeps):
+    if "fig9" not in sweeps:
+        return None
+    runs = sweeps["fig9"].head(LV_RUNS)
+    scores, _ = figdata.ode_fits(runs, skipped=sweeps.skipped, lotka_volterra=True)
+    if len(scores) == 0:
+        return None
+    diverged = int(scores["lv_diverged_at"].notna().sum())
+    lo, hi = stats.wilson_interval(diverged, len(scores))
+    return Claim("Lotka-Volterra form: R² ~ 1 in-sample but its rollout blows up (Sec. 4.2)", "blows up",
+                 f"{diverged / len(scores):.0%} of rollouts diverge (in-sample R² {scores['lv_r2_in'].mean():.3f})",
+                 _ci(lo, hi, ".0%"), len(scores), bool(diverged / len(scores) > 0.5), "more than half diverge")
+
+
+def ablation(sweeps):
+    if "fig12" not in sweeps:
+        return None
+    curves = figdata.ablation_curves(sweeps["fig12"], skipped=sweeps.skipped)
+    final = curves[curves["step"] == curves.groupby("label")["step"].transform("max")].set_index("label")["test_loss"]
+    if "largest 2" not in final or "2 random" not in final:
+        return None
+    best, random = final["largest 2"], final["2 random"]
+    return Claim("two strongest circles suffice, two random do not (Fig. 12)", "largest 2: ~1e-7; random: high",
+                 f"largest 2: {best:.3g}, 2 random: {random:.3g}", "", 2, bool(best < random),
+                 "final test loss lower with the two strongest")
+
+
+CHECKS = (
+    circles_at_default, circles_vs_p, circles_vs_d, circles_vs_all_p, frozen_dip, circles_vs_wd, no_weight_decay,
+    signal_correlation, perturbation_trend, strongest_survives, gradient_difference, svm, circles_collaborate,
+    ode_r2("linear"), ode_r2("lasso"), lotka_volterra_unstable, circularity_vs_d, ablation,
+)
+
+
+def as_table(claims) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "claim": c.claim, "paper": c.paper, "ours": c.ours, "95% CI": c.ci,
+        "n": "" if c.n is None else c.n, "agree": {True: "yes", False: "NO", None: "?"}[c.agree],
+    } for c in claims])
+
+
+def _plain(sweeps):
+    parts = [sweeps[s] for s in PLAIN_SWEEPS if s in sweeps]
+    if not parts:
+        return None
+    trials = pd.concat(parts, ignore_index=True)
+    plain = (trials["perturbation.kind"] == "none") & ~trials["freeze_embedding"].astype(bool)
+    return trials[plain]
+
+
+def _ci(lo, hi, fmt=".3g") -> str:
+    return "" if pd.isna(lo) else f"[{lo:{fmt}}, {hi:{fmt}}]"

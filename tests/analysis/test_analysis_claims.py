@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from analysis import claims, figdata, jobs, survival
+
+
+@pytest.fixture(scope="module")
+def checked(figure_data):
+    trials, _ = jobs.load_trials([figure_data.root])
+    sweeps = figdata.Sweeps(trials)
+    return trials, {c.claim: c for c in claims.check_all(sweeps)}
+
+
+def find(rows, start):
+    (claim,) = [c for name, c in rows.items() if name.startswith(start)]
+    return claim
+
+
+def planted_slope(trials, sweep, x, transform=lambda v: v):
+    part = trials[trials["sweep"] == sweep]
+    return np.polyfit(transform(part[x].to_numpy(float)), part["n_circles"].to_numpy(float), 1)[0]
+
+
+def test_trends_recover_the_planted_slopes(checked):
+    trials, rows = checked
+    for start, sweep, x, transform in (("circles rise with p (d", "fig5_top", "p", None),
+                                       ("circles rise with d", "fig5_bottom", "d", None),
+                                       ("circles fall as weight", "fig10", "optim.weight_decay", np.log10)):
+        claim = find(rows, start)
+        slope = planted_slope(trials, sweep, x, transform or (lambda v: v))
+        assert claim.ours.startswith(f"slope {slope:+.3g}") and claim.agree
+    assert find(rows, "circles fall as weight").n == 20
+
+
+def test_frozen_dip_is_the_planted_loss_gap(checked):
+    _, rows = checked
+    claim = find(rows, "frozen embedding")
+    # planted test loss: 2 x (d <= p) or 0.5 x (d > p) times log(p) exp(-t / 2000), at t = 1000
+    gap = 1.5 * np.log(11) * np.exp(-0.5)
+    assert claim.ours == f"loss(d < p) - loss(d > p) = {gap:.3g}"
+    assert claim.n == 8 and claim.agree  # d = 8, 10 below and 12, 14 above p = 11, 2 trials each
+
+
+def test_pearson_row_matches_a_direct_computation(checked):
+    trials, rows = checked
+    part = trials[trials["sweep"] == "fig6_left"]
+    freq = survival.frequency_table(part)
+    freq["seed"] = part["init_seed"].to_numpy()[freq["row"]]
+    cells = freq.groupby(["seed", "k"]).agg(s=("init_signal", "mean"), rate=("survived", "mean"))
+    r = sps.pearsonr(cells["s"], cells["rate"]).statistic
+    claim = find(rows, "Pearson r")
+    assert claim.ours.startswith(f"{r:.3f}") and claim.n == 4 * 5
+
+
+def test_planted_construction_ablation_and_ode(checked):
+    _, rows = checked
+    strongest = find(rows, "the strongest constructed")
+    assert (strongest.ours, strongest.n, strongest.agree) == ("100.0%", 30, True)
+    assert find(rows, "two strongest circles").agree  # planted 1000x lower loss
+    linear = find(rows, "linear ODE fits the first 1000 steps, linear")
+    assert linear.ours.startswith("1.000") and linear.n == 4  # planted signals follow a linear ODE exactly
+    lv = find(rows, "Lotka-Volterra")
+    assert lv.ours.startswith("0% of rollouts diverge") and lv.agree is False
+    assert find(rows, "one circle fails").n == 1
+
+
+def test_claims_without_data_are_left_out(planted):
+    trials, _ = jobs.load_trials([planted.root])
+    names = [c.claim for c in claims.check_all(figdata.Sweeps(trials))]
+    assert names == ["circles rise with p (d = 128, Fig. 5 top)"]
