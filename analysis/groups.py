@@ -16,14 +16,16 @@ REPLICATE_COLUMNS = ("trials", "trial_offset", "seed", "device", "log.dense_step
 
 
 def varying_keys(trials: pd.DataFrame) -> list[str]:
-    """Config columns that split the trials into conditions, in schema order.
+    """Config columns that split the trials into conditions: sweep first, then schema order.
 
     Replicate columns never count, and a column that splits no group further (say
     perturbation.alpha alongside perturbation.kind when one alpha goes with one kind)
     is left out, so the keys stay few and readable.
     """
     keys, count = [], 1
-    for column in jobs.config_columns(trials):
+    columns = jobs.config_columns(trials)
+    # The named sweep first: it says which experiment a row belongs to.
+    for column in sorted(columns, key=lambda c: c != "sweep"):
         if column in REPLICATE_COLUMNS or trials[column].nunique(dropna=False) < 2:
             continue
         n = len(trials[[*keys, column]].drop_duplicates())

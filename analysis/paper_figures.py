@@ -112,7 +112,7 @@ def fig4(sweeps):
 
 
 def fig5(sweeps):
-    fig, axes = plotting.figure(2, 1, title="Fig 5: surviving circles vs p (d = 128) and vs d (p = 59)")
+    fig, axes = plotting.figure(2, 1, title="Fig 5: surviving circles vs p and vs d")
     for ax, sweep, x, label in ((axes[0, 0], "fig5_top", "p", "modulus p"),
                                 (axes[1, 0], "fig5_bottom", "d", "embedding dimension d")):
         _circles_panel(ax, sweeps, sweep, x, label)
@@ -227,7 +227,7 @@ def fig9(sweeps):
 
 def fig10(sweeps):
     table = figdata.circles_vs(sweeps["fig10"], "optim.weight_decay")
-    fig, axes = plotting.figure(1, 3, title="Fig 10: surviving circles vs weight decay (p = 59, d = 128)")
+    fig, axes = plotting.figure(1, 3, title=f"Fig 10: surviving circles vs weight decay{_fixed(sweeps['fig10'], 'p', 'd')}")
     wd = table["optim.weight_decay"]
     for ax, part, scale, title in ((axes[0, 0], table[wd > 0], "log", "all weight decays"),
                                    (axes[0, 1], table[(wd > 0) & (wd < 0.1)], "log", "small (< 0.1)"),
@@ -286,7 +286,7 @@ def fig13(sweeps):
 
 
 def fig14(sweeps):
-    fig, axes = plotting.figure(1, 1, title="Fig 14: surviving circles for every p (d = 128)")
+    fig, axes = plotting.figure(1, 1, title=f"Fig 14: surviving circles for every p{_fixed(sweeps['fig14'], 'd')}")
     _circles_panel(axes[0, 0], sweeps, "fig14", "p", "modulus p (every integer)")
     return fig
 
@@ -353,10 +353,10 @@ def _circles_panel(ax, sweeps, sweep, x, xlabel):
         return
     trials = sweeps[sweep]
     table = figdata.circles_vs(trials, x)
-    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(trials))
-    ax.scatter(trials[x] + jitter, trials["n_circles"] + jitter, s=3, alpha=0.15, color="0.4", label="trials")
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, (2, len(trials)))  # unstack integer points
+    ax.scatter(trials[x] + jitter[0], trials["n_circles"] + jitter[1], s=3, alpha=0.15, color="0.4", label="trials")
     plotting.line_with_band(ax, table[x], table["mean"], table["t_lo"], table["t_hi"], label="mean, 95 % CI")
-    ax.set(xlabel=xlabel, ylabel="surviving circles")
+    ax.set(xlabel=xlabel, ylabel="surviving circles", title=_fixed(trials, *({"p", "d"} - {x})).strip(" ()"))
     ax.legend()
 
 
@@ -377,6 +377,12 @@ def _tokens(ax, x, y):
     for t, (a, b) in enumerate(zip(x, y)):
         ax.annotate(str(t), (a, b), fontsize=5, ha="center", va="bottom")
     ax.set_aspect("equal", adjustable="datalim")
+
+
+def _fixed(trials, *columns) -> str:
+    """" (p = 59, d = 128)" for the columns that hold one value in these trials."""
+    fixed = [f"{c} = {trials[c].iloc[0]:g}" for c in sorted(columns) if trials[c].nunique() == 1]
+    return f" ({', '.join(fixed)})" if fixed else ""
 
 
 def _svm_boundary(model, g):
