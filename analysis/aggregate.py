@@ -2,8 +2,8 @@
 
     python analysis/aggregate.py ROOT... [--out DIR]
 
-Writes to DIR (default ./aggregated): trials.parquet (all trials, every config
-column, plus `job`), groups.csv (circles per condition: n, mean, sd, 95 % t and
+Writes to DIR (default ./aggregated): all_trials.parquet (all trials, every config
+column, plus `job`; not named trials.parquet, which marks a job directory), groups.csv (circles per condition: n, mean, sd, 95 % t and
 bootstrap CIs), survival.csv (per condition and frequency, Wilson CI),
 survival_by_p.csv (per p and frequency, all conditions pooled) and skipped.csv.
 """
@@ -52,7 +52,7 @@ def aggregate(roots) -> Aggregate:
 def write(result: Aggregate, out: Path) -> list[Path]:
     """Write the tables into `out`; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in ("trials.parquet", "groups.csv", "survival.csv", "survival_by_p.csv", "skipped.csv")]
+    paths = [out / name for name in ("all_trials.parquet", "groups.csv", "survival.csv", "survival_by_p.csv", "skipped.csv")]
     # Without pandas' metadata: it records list columns' Arrow dtypes in a form that
     # pd.read_parquet cannot parse back.
     table = pa.Table.from_pandas(result.trials, preserve_index=False)

@@ -191,6 +191,8 @@ def _file_schema(path: str, required: dict):
         return None, f"incomplete: no {os.path.basename(path)}"
     except (pa.ArrowException, OSError) as err:
         return None, f"corrupt: {_first_line(err)}"
+    if "job" in schema.names:  # e.g. aggregate's all_trials.parquet copied into a job's place
+        return None, "different schema: an aggregated table (has a 'job' column), not a job's"
     for column, ok in required.items():
         if column not in schema.names:
             return None, f"different schema: no column {column!r}"

@@ -51,6 +51,7 @@ def write_planted(root: Path) -> Path:
     version2 = good.set_column(good.schema.get_field_index("schema_version"), "schema_version", pa.array([2, 2], pa.int32()))
     synthetic.write_job(bad / "version2", version2)
     synthetic.write_job(bad / "short", good.slice(0, 1))  # 1 of 2 trials
+    synthetic.write_job(bad / "aggregated", good.append_column("job", pa.array(["x", "y"])))
     (bad / "running" / ".hydra").mkdir(parents=True)  # started, nothing written yet
     (bad / "running" / "train.log").write_text("step 100\n")
     (root / "unrelated").mkdir()
@@ -61,7 +62,7 @@ def write_planted(root: Path) -> Path:
 BAD_REASONS = {
     "corrupt": "corrupt", "no_trials": "incomplete", "writing": "incomplete",
     "no_circles": "different schema", "version2": "different schema", "short": "incomplete",
-    "running": "incomplete",
+    "running": "incomplete", "aggregated": "different schema",
 }
 
 

@@ -9,7 +9,7 @@ def test_find_jobs_any_depth_and_lists_incomplete(planted):
     found, skipped = jobs.find_jobs([planted.root])
     names = sorted(path.split("/")[-1] for path in found)
     # 3 multirun jobs + 1 single run + the bad ones that do hold a trials.parquet
-    assert names == sorted(["0", "1", "2", "09-30-00", "corrupt", "no_circles", "version2", "short"])
+    assert names == sorted(["0", "1", "2", "09-30-00", "corrupt", "no_circles", "version2", "short", "aggregated"])
     assert sorted(s.path.split("/")[-1] for s in skipped) == ["no_trials", "running", "writing"]
     assert all(s.reason == "incomplete: no trials.parquet" for s in skipped)
 

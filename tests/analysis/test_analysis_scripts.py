@@ -14,15 +14,15 @@ REPO = Path(__file__).resolve().parents[2]
 def test_aggregate_writes_tables_and_lists_skips(planted, tmp_path, capsys):
     assert aggregate.main([str(planted.root), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "read 4 jobs, 16 trials; skipped 7" in printed
+    assert "read 4 jobs, 16 trials; skipped 8" in printed
     assert "corrupt: Parquet magic bytes not found" in printed
     assert "grouped by p, perturbation.kind" in printed
     groups = pd.read_csv(tmp_path / "groups.csv")
     assert groups[["p", "n", "mean"]].values.tolist() == [[11, 6, 2.0], [13, 5, 3.0], [13, 5, 3.0]]
     by_p = pd.read_csv(tmp_path / "survival_by_p.csv").query("p == 11")
     assert by_p["survived"].tolist() == [5, 3, 2, 1, 1]
-    assert len(pd.read_parquet(tmp_path / "trials.parquet")) == 16
-    assert len(pd.read_csv(tmp_path / "skipped.csv")) == 7
+    assert len(pd.read_parquet(tmp_path / "all_trials.parquet")) == 16
+    assert len(pd.read_csv(tmp_path / "skipped.csv")) == 8
 
 
 def test_missing_root_is_one_error_line(tmp_path, capsys):

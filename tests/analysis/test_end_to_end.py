@@ -51,7 +51,7 @@ def test_aggregate_matches_the_raw_files(sweep_root, tmp_path, capsys):
     assert aggregate.main([str(sweep_root), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "read 5 jobs, 22 trials; skipped 0" in printed
-    trials = pd.read_parquet(tmp_path / "trials.parquet")
+    trials = pd.read_parquet(tmp_path / "all_trials.parquet")
     recomputed = []
     for job, rows in trials.groupby("job"):
         last = final_signals(Path(job))
