@@ -3,9 +3,10 @@
     python analysis/aggregate.py ROOT... [--out DIR]
 
 Writes to DIR (default ./aggregated): all_trials.parquet (all trials, every config
-column, plus `job`; not named trials.parquet, which marks a job directory), groups.csv (circles per condition: n, mean, sd, 95 % t and
-bootstrap CIs), survival.csv (per condition and frequency, Wilson CI),
-survival_by_p.csv (per p and frequency, all conditions pooled) and skipped.csv.
+column, plus `job`; not named trials.parquet, which marks a job directory),
+groups.csv (circles per condition: n, mean, sd, 95 % t and bootstrap CIs),
+survival.csv (per condition and frequency, Wilson CI), survival_by_p.csv (per p and
+frequency, all conditions pooled) and skipped.csv.
 """
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def aggregate(roots) -> Aggregate:
 def write(result: Aggregate, out: Path) -> list[Path]:
     """Write the tables into `out`; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in ("all_trials.parquet", "groups.csv", "survival.csv", "survival_by_p.csv", "skipped.csv")]
+    names = ("all_trials.parquet", "groups.csv", "survival.csv", "survival_by_p.csv", "skipped.csv")
+    paths = [out / name for name in names]
     # Without pandas' metadata: it records list columns' Arrow dtypes in a form that
     # pd.read_parquet cannot parse back.
     table = pa.Table.from_pandas(result.trials, preserve_index=False)
@@ -60,7 +62,8 @@ def write(result: Aggregate, out: Path) -> list[Path]:
     result.groups.to_csv(paths[1], index=False)
     result.survival.to_csv(paths[2], index=False)
     result.survival_by_p.to_csv(paths[3], index=False)
-    pd.DataFrame([(s.path, s.reason) for s in result.skipped], columns=["path", "reason"]).to_csv(paths[4], index=False)
+    skipped = pd.DataFrame([(s.path, s.reason) for s in result.skipped], columns=["path", "reason"])
+    skipped.to_csv(paths[4], index=False)
     return paths
 
 

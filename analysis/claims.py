@@ -43,7 +43,8 @@ def circles_at_default(sweeps):
     trials = _plain(sweeps)
     if trials is None:
         return None
-    default = trials[(trials["p"] == 59) & (trials["d"] == 128) & np.isclose(trials["optim.weight_decay"], 0.5)]
+    default = trials[(trials["p"] == 59) & (trials["d"] == 128)
+                     & np.isclose(trials["optim.weight_decay"], 0.5)]
     if len(default) == 0:
         return None
     mean, lo, hi = stats.t_interval(default["n_circles"])
@@ -51,29 +52,30 @@ def circles_at_default(sweeps):
                  _ci(lo, hi), len(default), bool(3 <= mean <= 5), "mean within [3, 5]")
 
 
-def _trend(sweep, x, label, sign, paper, transform=None):
-    """A claim that n_circles rises (sign +1) or falls (-1) with config column x."""
+def _trend(sweep, x, label, sign, log=False):
+    """A claim that n_circles rises (sign +1) or falls (-1) with config column x (or log10 x)."""
+    direction = "above" if sign > 0 else "below"
+
     def check(sweeps):
         if sweep not in sweeps:
             return None
         trials = sweeps[sweep]
         values = trials[x].to_numpy(dtype=float)
-        keep = values > 0 if transform is np.log10 else np.ones(len(values), bool)
+        keep = values > 0 if log else np.ones(len(values), bool)
         if len(np.unique(values[keep])) < 2:
             return None
-        xs = transform(values[keep]) if transform else values[keep]
+        xs = np.log10(values[keep]) if log else values[keep]
         slope, lo, hi = stats.slope_interval(xs, trials["n_circles"].to_numpy(dtype=float)[keep])
-        unit = f"per unit {'log10 ' if transform else ''}{x}"
-        return Claim(label, paper, f"slope {slope:+.3g} {unit}", _ci(lo, hi, "+.3g"), int(keep.sum()),
-                     bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {'above' if sign > 0 else 'below'} 0")
+        return Claim(label, "rises" if sign > 0 else "falls",
+                     f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", _ci(lo, hi, "+.3g"), int(keep.sum()),
+                     bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0")
     return check
 
 
-circles_vs_p = _trend("fig5_top", "p", "circles rise with p (d = 128, Fig. 5 top)", +1, "rises")
-circles_vs_d = _trend("fig5_bottom", "d", "circles rise with d (p = 59, Fig. 5 bottom)", +1, "rises")
-circles_vs_all_p = _trend("fig14", "p", "circles rise with p, every integer p (Fig. 14)", +1, "rises")
-circles_vs_wd = _trend("fig10", "optim.weight_decay", "circles fall as weight decay rises (Fig. 10)", -1, "falls",
-                       transform=np.log10)
+circles_vs_p = _trend("fig5_top", "p", "circles rise with p (d = 128, Fig. 5 top)", +1)
+circles_vs_d = _trend("fig5_bottom", "d", "circles rise with d (p = 59, Fig. 5 bottom)", +1)
+circles_vs_all_p = _trend("fig14", "p", "circles rise with p, every integer p (Fig. 14)", +1)
+circles_vs_wd = _trend("fig10", "optim.weight_decay", "circles fall as weight decay rises (Fig. 10)", -1, log=True)
 
 
 def no_weight_decay(sweeps):
@@ -96,13 +98,13 @@ def frozen_dip(sweeps):
     if losses.empty:
         return None
     last = losses[losses["target"] == losses["target"].max()]
-    p = int(last["p"].iloc[0])
+    p, step = int(last["p"].iloc[0]), int(last["step"].iloc[0])
     below = last.loc[(last["d"] < p) & (last["d"] >= p - DIP_WINDOW), "test_loss"]
     above = last.loc[(last["d"] > p) & (last["d"] <= p + DIP_WINDOW), "test_loss"]
     if len(below) < 2 or len(above) < 2:
         return None
     diff, lo, hi = stats.difference_interval(below, above)
-    return Claim(f"frozen embedding: lower test loss for d > p than d < p (step {int(last['step'].iloc[0])}, Fig. 4)",
+    return Claim(f"frozen embedding: lower test loss for d > p than d < p (step {step}, Fig. 4)",
                  "sharp drop at d = p", f"loss(d < p) - loss(d > p) = {diff:.3g}", _ci(lo, hi),
                  len(below) + len(above), bool(lo > 0),
                  f"Welch CI of the difference in test loss, d within {DIP_WINDOW} of p, above 0")
@@ -114,8 +116,8 @@ def signal_correlation(sweeps):
     r, pvalue, n = survival.signal_correlation(figdata.initial_signal(sweeps["fig6_left"]))
     lo, hi = stats.pearson_interval(r, n)
     return Claim("Pearson r, survival rate vs initial signal (Fig. 6 left)", "0.85, p < 1e-3",
-                 f"{r:.3f}, {stats.p_text(pvalue)}", _ci(lo, hi, ".3f"), n, bool(lo <= 0.85 <= hi and pvalue < 1e-3),
-                 "CI contains 0.85 and p < 1e-3")
+                 f"{r:.3f}, {stats.p_text(pvalue)}", _ci(lo, hi, ".3f"), n,
+                 bool(lo <= 0.85 <= hi and pvalue < 1e-3), "CI contains 0.85 and p < 1e-3")
 
 
 def perturbation_trend(sweeps):
@@ -126,8 +128,8 @@ def perturbation_trend(sweeps):
         return None
     slope, lo, hi = stats.slope_interval(curve["x"], curve["rate"])
     return Claim("a scaled-up frequency survives more often (Fig. 6 middle)", "rises to ~100 %",
-                 f"slope {slope:+.3g} per unit signal", _ci(lo, hi, "+.3g"), int(curve["n"].sum()), bool(lo > 0),
-                 "95 % CI of the slope of survival rate vs lead above 0")
+                 f"slope {slope:+.3g} per unit signal", _ci(lo, hi, "+.3g"), int(curve["n"].sum()),
+                 bool(lo > 0), "95 % CI of the slope of survival rate vs lead above 0")
 
 
 def strongest_survives(sweeps):
@@ -136,15 +138,21 @@ def strongest_survives(sweeps):
     curve = survival.construction_curve(sweeps["fig6_right"])
     n, k = int(curve["n"].sum()), int(curve["first"].sum())
     lo, hi = stats.wilson_interval(k, n)
-    return Claim("the strongest constructed frequency always survives (Fig. 6 right)", "100 %", f"{k / n:.1%}",
-                 _ci(lo, hi, ".1%"), n, bool(k / n >= 0.95), "survival rate >= 95 %")
+    return Claim("the strongest constructed frequency always survives (Fig. 6 right)", "100 %",
+                 f"{k / n:.1%}", _ci(lo, hi, ".1%"), n, bool(k / n >= 0.95), "survival rate >= 95 %")
 
 
-def gradient_difference(sweeps):
+def _gradients(sweeps):
+    """Fig 7's gradient table, or None where it cannot separate survived from dead."""
     if "fig7" not in sweeps:
         return None
     table = sweeps.memo("gradient", figdata.initial_gradient, sweeps["fig7"], skipped=sweeps.skipped)
-    if table["survived"].all() or not table["survived"].any():
+    return None if table["survived"].all() or not table["survived"].any() else table
+
+
+def gradient_difference(sweeps):
+    table = _gradients(sweeps)
+    if table is None:
         return None
     t, pvalue = gradient.gradient_ttest(table)
     return Claim("survivors have larger initial gradients (step 4, Fig. 7)", "larger", f"Welch t = {t:.2f}",
@@ -152,15 +160,14 @@ def gradient_difference(sweeps):
 
 
 def svm(sweeps):
-    if "fig7" not in sweeps:
-        return None
-    table = sweeps.memo("gradient", figdata.initial_gradient, sweeps["fig7"], skipped=sweeps.skipped)
-    if table["survived"].all() or not table["survived"].any():
+    table = _gradients(sweeps)
+    if table is None:
         return None
     result = gradient.svm_accuracy(table)
     return Claim("linear SVM on (gradient, initial signal) predicts survival (Fig. 7)", "83.8 %",
-                 f"{result['accuracy']:.1%} (majority {result['baseline']:.1%})", _ci(result["lo"], result["hi"], ".1%"),
-                 result["n_test"], bool(result["lo"] <= 0.838 <= result["hi"]), "CI contains 83.8 %")
+                 f"{result['accuracy']:.1%} (majority {result['baseline']:.1%})",
+                 _ci(result["lo"], result["hi"], ".1%"), result["n_test"],
+                 bool(result["lo"] <= 0.838 <= result["hi"]), "CI contains 83.8 %")
 
 
 def circles_collaborate(sweeps):
@@ -184,11 +191,13 @@ def circularity_vs_d(sweeps):
     if per_trial["d"].nunique() < 2:
         return None
     slope, lo, hi = stats.slope_interval(per_trial["d"], per_trial["c"])
-    return Claim("mean circularity at init rises with d (Fig. 11 left)", "rises", f"slope {slope:+.3g} per unit d",
-                 _ci(lo, hi, "+.3g"), len(per_trial), bool(lo > 0), "95 % CI of the slope above 0")
+    return Claim("mean circularity at init rises with d (Fig. 11 left)", "rises",
+                 f"slope {slope:+.3g} per unit d", _ci(lo, hi, "+.3g"), len(per_trial), bool(lo > 0),
+                 "95 % CI of the slope above 0")
 
 
 def ode_r2(method):
+    """The claim that the linear ODE fits, for method "linear" (least squares) or "lasso"."""
     def check(sweeps):
         if "fig9" not in sweeps:
             return None
@@ -197,31 +206,31 @@ def ode_r2(method):
             return None
         mean, lo, hi = stats.t_interval(scores[f"{method}_r2_out"])
         inside = scores[f"{method}_r2_in"].mean()
-        return Claim(f"linear ODE fits the first 1000 steps, {method} (held-out 20 %, Fig. 9)", "R² close to 1",
-                     f"{mean:.3f} (in-sample {inside:.3f})", _ci(lo, hi, ".3f"), len(scores), bool(mean >= 0.9),
-                     "mean held-out R² >= 0.9")
+        return Claim(f"linear ODE fits the first 1000 steps, {method} (held-out 20 %, Fig. 9)",
+                     "R² close to 1", f"{mean:.3f} (in-sample {inside:.3f})", _ci(lo, hi, ".3f"),
+                     len(scores), bool(mean >= 0.9), "mean held-out R² >= 0.9")
     return check
 
 
 def lotka_volterra_unstable(sweeps):
     if "fig9" not in sweeps:
         return None
-    runs = sweeps["fig9"].head(LV_RUNS)
-    scores, _ = figdata.ode_fits(runs, skipped=sweeps.skipped, lotka_volterra=True)
+    scores, _ = figdata.ode_fits(sweeps["fig9"].head(LV_RUNS), skipped=sweeps.skipped, lotka_volterra=True)
     if len(scores) == 0:
         return None
-    diverged = int(scores["lv_diverged_at"].notna().sum())
-    lo, hi = stats.wilson_interval(diverged, len(scores))
+    n, diverged = len(scores), int(scores["lv_diverged_at"].notna().sum())
+    lo, hi = stats.wilson_interval(diverged, n)
     return Claim("Lotka-Volterra form: R² ~ 1 in-sample but its rollout blows up (Sec. 4.2)", "blows up",
-                 f"{diverged / len(scores):.0%} of rollouts diverge (in-sample R² {scores['lv_r2_in'].mean():.3f})",
-                 _ci(lo, hi, ".0%"), len(scores), bool(diverged / len(scores) > 0.5), "more than half diverge")
+                 f"{diverged / n:.0%} of rollouts diverge (in-sample R² {scores['lv_r2_in'].mean():.3f})",
+                 _ci(lo, hi, ".0%"), n, bool(diverged / n > 0.5), "more than half diverge")
 
 
 def ablation(sweeps):
     if "fig12" not in sweeps:
         return None
     curves = figdata.ablation_curves(sweeps["fig12"], skipped=sweeps.skipped)
-    final = curves[curves["step"] == curves.groupby("label")["step"].transform("max")].set_index("label")["test_loss"]
+    last = curves["step"] == curves.groupby("label")["step"].transform("max")
+    final = curves[last].set_index("label")["test_loss"]
     if "largest 2" not in final or "2 random" not in final:
         return None
     best, random = final["largest 2"], final["2 random"]
@@ -231,9 +240,9 @@ def ablation(sweeps):
 
 
 CHECKS = (
-    circles_at_default, circles_vs_p, circles_vs_d, circles_vs_all_p, frozen_dip, circles_vs_wd, no_weight_decay,
-    signal_correlation, perturbation_trend, strongest_survives, gradient_difference, svm, circles_collaborate,
-    ode_r2("linear"), ode_r2("lasso"), lotka_volterra_unstable, circularity_vs_d, ablation,
+    circles_at_default, circles_vs_p, circles_vs_d, circles_vs_all_p, frozen_dip, circles_vs_wd,
+    no_weight_decay, signal_correlation, perturbation_trend, strongest_survives, gradient_difference, svm,
+    circles_collaborate, ode_r2("linear"), ode_r2("lasso"), lotka_volterra_unstable, circularity_vs_d, ablation,
 )
 
 

@@ -71,9 +71,11 @@ def frozen_losses(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.
 def frozen_loss(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:
     """Test loss per (target step, d): step, p, n, mean, lo, hi (95 % t) (Fig 4)."""
     rows = []
-    for (target, step, d, p), loss in frozen_losses(trials, steps, skipped).groupby(["target", "step", "d", "p"])["test_loss"]:
+    losses = frozen_losses(trials, steps, skipped)
+    for (target, step, d, p), loss in losses.groupby(["target", "step", "d", "p"])["test_loss"]:
         mean, lo, hi = stats.t_interval(loss)
-        rows.append({"target": target, "step": step, "d": d, "p": p, "n": len(loss), "mean": mean, "lo": lo, "hi": hi})
+        rows.append({"target": target, "step": step, "d": d, "p": p,
+                     "n": len(loss), "mean": mean, "lo": lo, "hi": hi})
     return pd.DataFrame(rows)
 
 
@@ -103,17 +105,19 @@ def restricted(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
     Columns label ("1 circle", ... , "all"), step, loss, acc, and kept (the frequencies).
     """
     first = trials.iloc[:1]
-    params = _read(first, "params.parquet", None, skipped, filter=ds.field("trial") == int(first["trial"].iloc[0]))
+    trial, p = int(first["trial"].iloc[0]), int(first["p"].iloc[0])
+    params = _read(first, "params.parquet", None, skipped, filter=ds.field("trial") == trial)
     top = top_circles(first)
-    p = int(first["p"].iloc[0])
     keep = {f"{n} circle{'s' * (n > 1)}": top[:n] for n in range(1, len(top) + 1)}
-    keep["all"] = list(range(1, p // 2 + 1))
-    curves = restrict.restricted_curves(params, int(first["trial"].iloc[0]), keep)
-    curves["kept"] = curves["label"].map({k: ",".join(map(str, v)) if k != "all" else "all" for k, v in keep.items()})
+    kept = {label: ",".join(map(str, ks)) for label, ks in keep.items()}
+    keep["all"], kept["all"] = list(range(1, p // 2 + 1)), "all"
+    curves = restrict.restricted_curves(params, trial, keep)
+    curves["kept"] = curves["label"].map(kept)
     return curves
 
 
-def ode_fits(trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA, skipped=None, lotka_volterra: bool = False):
+def ode_fits(trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA, skipped=None,
+             lotka_volterra: bool = False):
     """Fig 9: fit the linear ODE (least squares and Lasso) to every trial's first 1000 steps.
 
     Returns (scores, fits): scores has one row per trial with d, r2 of each method
@@ -128,7 +132,8 @@ def ode_fits(trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA, skipped=None,
         steps, X = ode.trajectory(one)
         if len(steps) < 10:
             continue
-        fit = {"steps": steps, "X": X, "linear": ode.fit_linear(steps, X), "lasso": ode.fit_linear(steps, X, lasso=lasso)}
+        fit = {"steps": steps, "X": X,
+               "linear": ode.fit_linear(steps, X), "lasso": ode.fit_linear(steps, X, lasso=lasso)}
         row = {"job": job, "trial": trial}
         for name in ("linear", "lasso"):
             row[f"{name}_r2_in"], row[f"{name}_r2_out"] = fit[name].r2_in, fit[name].r2_out
@@ -143,7 +148,10 @@ def ode_fits(trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA, skipped=None,
 
 
 def init_circularity(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
-    """Fig 11: circularity of each trial's initial E per k, with its survival: job, trial, d, k, c, survived."""
+    """Fig 11: circularity c of each trial's initial E per k, and whether k survived.
+
+    Columns job, trial, d, p, k, c, survived.
+    """
     params = _read(trials, "params.parquet", None, skipped,
                    filter=(ds.field("step") == 0) & (ds.field("name") == "E"))
     rows = []
@@ -151,8 +159,8 @@ def init_circularity(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
         c = circularity.circularity(weights["E"])
         rows += [{"job": job, "trial": trial, "k": k, "c": c[k]} for k in range(1, len(c))]
     table = _with_config(pd.DataFrame(rows), trials, ["d", "p"])
-    freq = survival.frequency_table(trials).assign(
-        job=lambda f: trials["job"].to_numpy()[f["row"]], trial=lambda f: trials["trial"].to_numpy()[f["row"]])
+    freq = survival.frequency_table(trials)
+    freq["job"], freq["trial"] = trials["job"].to_numpy()[freq["row"]], trials["trial"].to_numpy()[freq["row"]]
     return table.merge(freq[["job", "trial", "k", "survived"]], on=["job", "trial", "k"], how="left")
 
 
@@ -163,7 +171,8 @@ def ablation_label(row: pd.Series) -> str:
     if row.get("perturbation.top", 0) and row["perturbation.top"] > 0:
         return "largest" if row["perturbation.top"] == 1 else f"largest {int(row['perturbation.top'])}"
     if row.get("perturbation.random", 0) and row["perturbation.random"] > 0:
-        return "one random" if row["perturbation.random"] == 1 else f"{int(row['perturbation.random'])} random"
+        n = int(row["perturbation.random"])
+        return "one random" if n == 1 else f"{n} random"
     return f"keep {row.get('perturbation.ks', '')}"
 
 

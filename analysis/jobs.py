@@ -206,7 +206,8 @@ def _unify(schemas):
     unified, odd = None, []
     for i, schema in enumerate(schemas):
         try:
-            unified = schema if unified is None else pa.unify_schemas([unified, schema], promote_options="permissive")
+            unified = schema if unified is None else pa.unify_schemas([unified, schema],
+                                                                       promote_options="permissive")
         except (pa.ArrowTypeError, pa.ArrowInvalid) as err:
             odd.append((i, f"different schema: {_first_line(err)}"))
     return unified, odd
@@ -252,7 +253,8 @@ def _joined(series: pd.Series) -> pd.Series:
 
 
 def _list_as_arrow(arrow_type):
-    return pd.ArrowDtype(arrow_type) if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type) else None
+    is_list = pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type)
+    return pd.ArrowDtype(arrow_type) if is_list else None
 
 
 def _first_line(err: Exception) -> str:

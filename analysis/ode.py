@@ -100,7 +100,8 @@ def _model(lasso):
 def _fit(pairs, model, test_size, seed, phi) -> Fit:
     x, dx = pairs
     features = phi(x)
-    train_f, test_f, train_dx, test_dx = train_test_split(features, dx, test_size=test_size, random_state=seed)
+    train_f, test_f, train_dx, test_dx = train_test_split(features, dx, test_size=test_size,
+                                                          random_state=seed)
     r2_out = r2_score(test_dx, model.fit(train_f, train_dx).predict(test_f))
     model.fit(features, dx)
     r2_in = r2_score(dx, model.predict(features))

@@ -80,7 +80,7 @@ def fig3(sweeps):
     pairs = min(5, pcs.shape[1] // 2)
     order = [k for k in np.argsort(-fourier.signals(E)) if k >= 1][:5]
     fig, axes = plotting.figure(2, max(pairs, len(order)),
-                                title=f"Fig 3: PCA (top) vs Fourier planes (bottom) of a trained embedding, p = {p}")
+                                title=f"Fig 3: PCA (top) vs Fourier planes (bottom), trained embedding, p = {p}")
     for i in range(pairs):
         _tokens(axes[0, i], pcs[:, 2 * i], pcs[:, 2 * i + 1])
         axes[0, i].set(xlabel=f"PC {2 * i + 1}", ylabel=f"PC {2 * i + 2}",
@@ -121,40 +121,45 @@ def fig5(sweeps):
 
 def fig6(sweeps):
     fig, axes = plotting.figure(1, 3, title="Fig 6: survival follows the initial signal")
-    left, middle, right = axes[0]
-    if "fig6_left" in sweeps:
-        rates = figdata.initial_signal(sweeps["fig6_left"])
-        r, pvalue, n = survival.signal_correlation(rates)
-        line_key = [c for c in rates.columns if c not in ("p", "k", "n", "survived", "rate", "lo", "hi", "init_signal")]
-        for _, part in rates.groupby(line_key or "p"):
-            left.errorbar(part["init_signal"], part["rate"], yerr=[part["rate"] - part["lo"], part["hi"] - part["rate"]],
-                          fmt="o", alpha=0.7, elinewidth=0.6, markersize=3)
-        left.set(xlabel="initial signal ||F_k||", ylabel="survival rate",
-                 title=f"observed: Pearson r = {r:.2f}, {stats.p_text(pvalue)}, n = {n}")
-    else:
-        plotting.note(left, f"no data: {how_to_run('fig6_left')}")
-    if "fig6_middle" in sweeps:
-        curve = survival.perturbation_curve(sweeps["fig6_middle"])
-        for line, part in curve.groupby("line"):
-            plotting.line_with_band(middle, part["x"], part["rate"], part["lo"], part["hi"],
-                                    label=f"embedding {line}", marker=".")
-        middle.axvline(0, color="0.3", linestyle="--", linewidth=1)
-        middle.set(xlabel=f"signal of k = {curve['k'].iloc[0]} minus mean signal", ylabel="survival rate",
-                   title="perturbed: scale one frequency by alpha")
-        middle.legend(fontsize=6, ncol=2)
-    else:
-        plotting.note(middle, f"no data: {how_to_run('fig6_middle')}")
-    if "fig6_right" in sweeps:
-        curve = survival.construction_curve(sweeps["fig6_right"])
-        for which, label in (("first", "largest"), ("second", "second largest")):
-            plotting.line_with_band(right, curve["r"], curve[f"{which}_rate"], curve[f"{which}_lo"],
-                                    curve[f"{which}_hi"], label=label)
-        right.set(xscale="log", xlabel="ratio r of the two constructed signals", ylabel="survival rate",
-                  title="constructed: signals s and r s, rest 1e-6")
-        right.legend()
-    else:
-        plotting.note(right, f"no data: {how_to_run('fig6_right')}")
+    for ax, sweep, panel in zip(axes[0], ("fig6_left", "fig6_middle", "fig6_right"),
+                                (_observed, _perturbed, _constructed)):
+        if sweep in sweeps:
+            panel(ax, sweeps[sweep])
+        else:
+            plotting.note(ax, f"no data: {how_to_run(sweep)}")
     return fig
+
+
+def _observed(ax, trials):
+    rates = figdata.initial_signal(trials)
+    r, pvalue, n = survival.signal_correlation(rates)
+    embedding = [c for c in rates.columns if c not in (*survival.RATE_COLUMNS, "p")]
+    for _, part in rates.groupby(embedding or "p"):  # one colour per embedding
+        ax.errorbar(part["init_signal"], part["rate"], yerr=[part["rate"] - part["lo"], part["hi"] - part["rate"]],
+                    fmt="o", alpha=0.7, elinewidth=0.6, markersize=3)
+    ax.set(xlabel="initial signal ||F_k||", ylabel="survival rate",
+           title=f"observed: Pearson r = {r:.2f}, {stats.p_text(pvalue)}, n = {n}")
+
+
+def _perturbed(ax, trials):
+    curve = survival.perturbation_curve(trials)
+    for line, part in curve.groupby("line"):
+        plotting.line_with_band(ax, part["x"], part["rate"], part["lo"], part["hi"],
+                                label=f"embedding {line}", marker=".")
+    ax.axvline(0, color="0.3", linestyle="--", linewidth=1)
+    ax.set(xlabel=f"signal of k = {curve['k'].iloc[0]} minus mean signal", ylabel="survival rate",
+           title="perturbed: scale one frequency by alpha")
+    ax.legend(fontsize=6, ncol=2)
+
+
+def _constructed(ax, trials):
+    curve = survival.construction_curve(trials)
+    for which, label in (("first", "largest"), ("second", "second largest")):
+        plotting.line_with_band(ax, curve["r"], curve[f"{which}_rate"], curve[f"{which}_lo"],
+                                curve[f"{which}_hi"], label=label)
+    ax.set(xscale="log", xlabel="ratio r of the two constructed signals", ylabel="survival rate",
+           title="constructed: signals s and r s, rest 1e-6")
+    ax.legend()
 
 
 def fig7(sweeps):
@@ -166,15 +171,18 @@ def fig7(sweeps):
     left.hist(table.loc[~alive, "g4"], bins, color=DEAD, alpha=0.6, label="dead", density=True)
     left.hist(table.loc[alive, "g4"], bins, color=SURVIVED, alpha=0.6, label="survived", density=True)
     t, pvalue = gradient.gradient_ttest(table) if alive.any() and (~alive).any() else (np.nan, np.nan)
-    left.set(xlabel="gradient at step 4 / initial signal", ylabel="density", title=f"Welch t = {t:.2f}, {stats.p_text(pvalue)}")
+    left.set(xlabel="gradient at step 4 / initial signal", ylabel="density",
+             title=f"Welch t = {t:.2f}, {stats.p_text(pvalue)}")
     left.legend()
     for step in gradient.STEPS:
         curve = gradient.survival_vs_gradient(table, step)
-        plotting.line_with_band(middle, curve["g"], curve["rate"], curve["lo"], curve["hi"], label=f"step {step}", marker=".")
+        plotting.line_with_band(middle, curve["g"], curve["rate"], curve["lo"], curve["hi"],
+                                label=f"step {step}", marker=".")
     middle.set(xlabel="gradient / initial signal", ylabel="survival rate", title="survival vs gradient (deciles)")
     middle.legend()
-    right.scatter(table.loc[~alive, "g4"], table.loc[~alive, "init_signal"], s=4, color=DEAD, alpha=0.5, label="dead")
-    right.scatter(table.loc[alive, "g4"], table.loc[alive, "init_signal"], s=4, color=SURVIVED, alpha=0.7, label="survived")
+    for fate, colour, label in ((~alive, DEAD, "dead"), (alive, SURVIVED, "survived")):
+        right.scatter(table.loc[fate, "g4"], table.loc[fate, "init_signal"], s=4, color=colour, alpha=0.6,
+                      label=label)
     title = "linear SVM: needs both classes"
     if alive.any() and (~alive).any():
         svm = gradient.svm_accuracy(table)
@@ -191,12 +199,14 @@ def fig8(sweeps):
     curves = sweeps.memo("restricted", figdata.restricted, sweeps["fig8"], skipped=sweeps.skipped)
     labels = [label for label in curves["label"].unique() if label != "all"]
     full = curves[curves["label"] == "all"]
-    fig, axes = plotting.figure(1, max(len(labels), 1), title="Fig 8: loss with only the strongest circles kept")
+    fig, axes = plotting.figure(1, max(len(labels), 1),
+                                title="Fig 8: loss with only the strongest circles kept")
     for ax, label in zip(axes[0], labels):
         part = curves[curves["label"] == label]
         ax.plot(full["step"], full["loss"], color="0.6", linestyle="--", label="all frequencies")
         ax.plot(part["step"], part["loss"], marker=".", label=label)
-        ax.set(yscale="log", xlabel=STEP, ylabel="loss on all p² pairs (nats)", title=f"keep k = {part['kept'].iloc[0]}")
+        ax.set(yscale="log", xlabel=STEP, ylabel="loss on all p² pairs (nats)",
+               title=f"keep k = {part['kept'].iloc[0]}")
         ax.legend()
     return fig
 
@@ -211,8 +221,8 @@ def fig9(sweeps):
     for method in ("linear", "lasso"):
         stat = by_d[f"{method}_r2_out"].agg(["mean", "std", "count"]).reset_index()
         half = stats.t_half_width(stat["std"], stat["count"])
-        line = plotting.line_with_band(axes[0, 0], stat["d"], stat["mean"], stat["mean"] - half, stat["mean"] + half,
-                                       label=f"{method} (held-out 20 %)", marker=".")
+        line = plotting.line_with_band(axes[0, 0], stat["d"], stat["mean"], stat["mean"] - half,
+                                       stat["mean"] + half, label=f"{method} (held-out 20 %)", marker=".")
         axes[0, 0].plot(stat["d"], by_d[f"{method}_r2_in"].mean().to_numpy(), linestyle=":",
                         color=line.get_color(), label=f"{method} (in-sample)")
     axes[0, 0].set(xlabel="embedding dimension d", ylabel="R²", title="fit quality")
@@ -227,7 +237,8 @@ def fig9(sweeps):
 
 def fig10(sweeps):
     table = figdata.circles_vs(sweeps["fig10"], "optim.weight_decay")
-    fig, axes = plotting.figure(1, 3, title=f"Fig 10: surviving circles vs weight decay{_fixed(sweeps['fig10'], 'p', 'd')}")
+    title = f"Fig 10: surviving circles vs weight decay{_fixed(sweeps['fig10'], 'p', 'd')}"
+    fig, axes = plotting.figure(1, 3, title=title)
     wd = table["optim.weight_decay"]
     for ax, part, scale, title in ((axes[0, 0], table[wd > 0], "log", "all weight decays"),
                                    (axes[0, 1], table[(wd > 0) & (wd < 0.1)], "log", "small (< 0.1)"),
@@ -286,7 +297,8 @@ def fig13(sweeps):
 
 
 def fig14(sweeps):
-    fig, axes = plotting.figure(1, 1, title=f"Fig 14: surviving circles for every p{_fixed(sweeps['fig14'], 'd')}")
+    title = f"Fig 14: surviving circles for every p{_fixed(sweeps['fig14'], 'd')}"
+    fig, axes = plotting.figure(1, 1, title=title)
     _circles_panel(axes[0, 0], sweeps, "fig14", "p", "modulus p (every integer)")
     return fig
 
@@ -323,13 +335,14 @@ def eq2(sweeps):
     fit = fits[_representative(scores)]
     steps, X = fit["steps"], fit["X"]
     lv = ode.fit_lotka_volterra(steps, X)
-    fig, axes = plotting.figure(1, 2, title="Eq. 2: the Lotka-Volterra form fits, but its rollout is unstable")
+    fig, axes = plotting.figure(1, 2, title="Eq. 2: the Lotka-Volterra form fits, but its rollout blows up")
     paths = {"data": X, "linear ODE": ode.rollout(fit["linear"].A, fit["linear"].b, X[0], steps),
              "Lotka-Volterra": ode.rollout(lv.A, lv.b, X[0], steps, phi=ode.quadratic_features)}
     for label, path in paths.items():
         with np.errstate(invalid="ignore", over="ignore"):
             axes[0, 0].plot(steps, np.linalg.norm(path, axis=1), label=label)
-    axes[0, 0].set(yscale="log", xlabel=STEP, ylabel="||x_t|| (all signals)", ylim=(np.linalg.norm(X, axis=1).min() / 10, None))
+    axes[0, 0].set(yscale="log", xlabel=STEP, ylabel="||x_t|| (all signals)",
+                   ylim=(np.linalg.norm(X, axis=1).min() / 10, None))
     axes[0, 0].legend()
     diverged = ode.diverged_at(paths["Lotka-Volterra"], X)
     axes[0, 0].set_title(f"rollout (LV leaves 10x the data range at step {diverged})" if diverged is not None
@@ -354,7 +367,8 @@ def _circles_panel(ax, sweeps, sweep, x, xlabel):
     trials = sweeps[sweep]
     table = figdata.circles_vs(trials, x)
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, (2, len(trials)))  # unstack integer points
-    ax.scatter(trials[x] + jitter[0], trials["n_circles"] + jitter[1], s=3, alpha=0.15, color="0.4", label="trials")
+    ax.scatter(trials[x] + jitter[0], trials["n_circles"] + jitter[1], s=3, alpha=0.15, color="0.4",
+               label="trials")
     plotting.line_with_band(ax, table[x], table["mean"], table["t_lo"], table["t_hi"], label="mean, 95 % CI")
     ax.set(xlabel=xlabel, ylabel="surviving circles", title=_fixed(trials, *({"p", "d"} - {x})).strip(" ()"))
     ax.legend()
@@ -366,8 +380,9 @@ def _signal_lines(ax, signals, column, log_x):
     for k, part in signals[signals["k"] >= 1].groupby("k"):
         part = part[part["step"] > 0] if log_x else part
         alive = bool(part["survived"].iloc[0])
-        ax.plot(part["step"], part[column], color=next(colours) if alive else "0.75",
-                linewidth=1.4 if alive else 0.7, label=f"k = {k}" if alive else None, zorder=3 if alive else 2)
+        style = dict(color=next(colours), linewidth=1.4, label=f"k = {k}", zorder=3) if alive \
+            else dict(color="0.75", linewidth=0.7, zorder=2)
+        ax.plot(part["step"], part[column], **style)
     ax.set(xscale="log" if log_x else "linear", xlabel=STEP)
     ax.legend(fontsize=7)
 

@@ -16,6 +16,9 @@ from scipy import stats as sps
 
 from analysis import fourier, jobs, stats
 
+# What survival_rates adds to the group keys.
+RATE_COLUMNS = ("k", "n", "survived", "rate", "lo", "hi", "init_signal")
+
 
 def frequency_table(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per (trial, k >= 1): row (position in trials), k, init_signal, final_signal, survived."""

@@ -56,7 +56,7 @@ def trials_table(cfg: dict, circles, init_signal, final_signal=None, applied=Non
     """trials.parquet contents: one row per trial with every config column and the given results."""
     n = len(circles)
     init_signal = np.asarray(init_signal, dtype=np.float32).reshape(n, -1)
-    final_signal = init_signal if final_signal is None else np.asarray(final_signal, dtype=np.float32).reshape(n, -1)
+    final_signal = np.asarray(init_signal if final_signal is None else final_signal, np.float32).reshape(n, -1)
     losses = losses or {}
     columns = {"trial": pa.array(cfg["trial_offset"] + np.arange(n), I32)}
     for name, kind in CONFIG_TYPES.items():
@@ -70,7 +70,8 @@ def trials_table(cfg: dict, circles, init_signal, final_signal=None, applied=Non
     for name in ("final_train_loss", "final_test_loss", "final_train_acc", "final_test_acc"):
         columns[name] = pa.array(np.broadcast_to(losses.get(name, 0.0), n), F32)
     columns["schema_version"] = pa.array([1] * n, I32)
-    columns["perturbation.applied"] = pa.array([list(a) for a in applied] if applied is not None else [[]] * n, LIST_I32)
+    applied = [[]] * n if applied is None else [list(a) for a in applied]
+    columns["perturbation.applied"] = pa.array(applied, LIST_I32)
     return pa.table(columns)
 
 
@@ -141,7 +142,8 @@ def _perturb(E, cfg, rng):
         F[list(cfg["perturbation.ks"])] *= cfg["perturbation.alpha"]
         return np.fft.irfft(F, n=p, axis=0), list(cfg["perturbation.ks"])
     if kind == "keep":
-        ks = list(cfg["perturbation.ks"]) or list(rng.choice(np.arange(1, p // 2 + 1), cfg["perturbation.random"] or 1, replace=False))
+        n = cfg["perturbation.random"] or 1
+        ks = list(cfg["perturbation.ks"]) or list(rng.choice(np.arange(1, p // 2 + 1), n, replace=False))
         return fourier.keep_frequencies(E, ks), ks
     if kind == "construct":
         ks = rng.choice(np.arange(1, p // 2 + 1), 2, replace=False)
@@ -201,7 +203,8 @@ def _metrics(n, p, steps, offset, loss_scale=1.0) -> pa.Table:
 def _params(E0, E_final, snaps, cfg, rng) -> pa.Table:
     """Snapshots: E moves from E0 to E_final like the signals; the MLP is random (nn.Linear layout)."""
     p, d, width = cfg["p"], cfg["d"], cfg["model.width"]
-    shapes = {"W1": (width, 2 * d), "b1": (width,), "W2": (width, width), "b2": (width,), "W3": (p, width), "b3": (p,)}
+    shapes = {"W1": (width, 2 * d), "b1": (width,), "W2": (width, width), "b2": (width,),
+              "W3": (p, width), "b3": (p,)}
     rows = {"trial": [], "step": [], "name": [], "shape": [], "values": []}
     for i in range(len(E0)):
         mlp = {name: rng.uniform(-1, 1, shape) / np.sqrt(shape[-1]) for name, shape in shapes.items()}

@@ -53,7 +53,8 @@ def main() -> None:
         write(result, Path(tmp) / "out")
         total = time.perf_counter() - start
     print(f"aggregated {result.trials['job'].nunique()} jobs, {len(result.trials)} trials, "
-          f"{len(result.groups)} groups: {read:.2f} s to read and summarise, {total:.2f} s with writing the tables")
+          f"{len(result.groups)} groups: {read:.2f} s to read and summarise, "
+          f"{total:.2f} s with writing the tables")
 
 
 if __name__ == "__main__":
