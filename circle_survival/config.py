@@ -73,7 +73,7 @@ class TrainConfig:
     force: bool = False  # redo a job whose outputs are already complete
     progress: str = "auto"  # auto: a bar on a terminal, log lines otherwise; bar; lines; off
     block_trials: int = 0  # trials per vectorised block; 0 = auto (2 on CPU: cache-sized; all on GPU)
-    checkpoint_every: int = 2000  # steps between checkpoints of the whole training state; 0 = never
+    checkpoint_every: float = 300.0  # seconds between checkpoints of the training state; 0 = never
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     log: LogConfig = field(default_factory=LogConfig)
@@ -119,7 +119,7 @@ def validate(cfg: TrainConfig) -> None:
            "one of ['auto', 'bar', 'lines', 'off']")
     _check(cfg.block_trials >= 0, "block_trials", cfg.block_trials, "an integer >= 0 (0 = auto)")
     _check(cfg.checkpoint_every >= 0, "checkpoint_every", cfg.checkpoint_every,
-           "an integer >= 0 (0 = never)")
+           "seconds >= 0 (0 = never)")
     _check(cfg.model.width >= 1, "model.width", cfg.model.width, "an integer >= 1")
     _check(cfg.model.mlp_init in MLP_INITS, "model.mlp_init", cfg.model.mlp_init,
            f"one of {list(MLP_INITS)}")

@@ -3,13 +3,17 @@
     result = run_job(TrainConfig(p=23, trials=10), Path("outputs/p=23"))   # None if skipped
 
 The checkpoint (`checkpoint.pt`, the whole Trainer state) is written every
-`checkpoint_every` steps under a temporary name and renamed, and removed once the
-results are written, so a killed job rerun with the same config resumes where it was.
+`checkpoint_every` seconds and whenever the job is told to stop (SIGTERM from Slurm's
+requeue, cancel or preemption; SIGUSR2, submitit's timeout warning; Ctrl-C), always
+between two steps, under a temporary name and renamed. It is removed once the results
+are written, so a job killed at any moment and rerun with the same config resumes.
 """
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,7 +33,7 @@ def _differences(stored: dict, wanted: dict) -> list[str]:
             if stored.get(k) != wanted.get(k)]
 
 
-def _complete(out_dir: Path, cfg: TrainConfig) -> bool:
+def is_complete(out_dir: Path, cfg: TrainConfig) -> bool:
     """True if out_dir holds this config's finished results; error if another config's."""
     try:
         stored = stored_config(out_dir)
@@ -46,6 +50,7 @@ def _complete(out_dir: Path, cfg: TrainConfig) -> bool:
 
 
 def save_checkpoint(trainer: Trainer, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save({"config": flatten(trainer.cfg), "trainer": trainer.state_dict()}, tmp)
     os.replace(tmp, path)
@@ -54,7 +59,7 @@ def save_checkpoint(trainer: Trainer, path: Path) -> None:
 def _resume(trainer: Trainer, path: Path) -> None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # a checkpoint cut short by a kill: start over
+    except Exception as err:  # noqa: BLE001 - any unreadable file means: start over
         log.warning("ignoring unreadable checkpoint %s (%s); starting from step 0", path, err)
         return
     diff = _differences(state["config"], flatten(trainer.cfg))
@@ -63,6 +68,42 @@ def _resume(trainer: Trainer, path: Path) -> None:
                           "pass force=true to discard it")
     trainer.load_state_dict(state["trainer"])
     log.info("resuming from %s at step %d", path, trainer.step)
+
+
+class StopSignals:
+    """Hold SIGTERM, SIGUSR2 and SIGINT until a step boundary.
+
+    They arrive mid-step, when parameters and optimizer state may disagree; the handler
+    only notes them. `deliver()` later hands each to the handler that was there before
+    (submitit's requeue, Python's KeyboardInterrupt, or the default: terminate).
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGUSR2, signal.SIGINT)
+
+    def __enter__(self) -> "StopSignals":
+        self.caught: list[int] = []
+        self.previous = {}
+        for sig in self.SIGNALS:
+            try:
+                self.previous[sig] = signal.signal(sig, lambda s, _: self.caught.append(s))
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def deliver(self) -> None:
+        caught, self.caught = self.caught, []
+        for sig in caught:
+            handler = self.previous[sig]
+            log.warning("received %s: checkpoint saved", signal.Signals(sig).name)
+            if callable(handler):
+                handler(sig, None)
+            elif handler == signal.SIG_DFL:
+                signal.signal(sig, signal.SIG_DFL)
+                signal.raise_signal(sig)
 
 
 def report(cfg: TrainConfig, result: TrainResult, out_dir: Path) -> None:
@@ -83,20 +124,25 @@ def run_job(cfg: TrainConfig, out_dir: Path) -> TrainResult | None:
         # The completeness mark goes first: a redo killed midway must not look complete.
         for name in ("trials.parquet", CHECKPOINT):
             (out_dir / name).unlink(missing_ok=True)
-    elif _complete(out_dir, cfg):
+    elif is_complete(out_dir, cfg):
         log.info("%s: outputs complete, skipping (force=true redoes the job)", out_dir)
         return None
 
     trainer = Trainer(cfg)
     if ckpt.exists():
         _resume(trainer, ckpt)
+    last_save = time.monotonic()
 
-    def on_step(tr: Trainer) -> None:
-        if cfg.checkpoint_every and tr.step % cfg.checkpoint_every == 0:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            save_checkpoint(tr, ckpt)
+    with StopSignals() as stop:
+        def on_step(tr: Trainer) -> None:
+            nonlocal last_save
+            due = cfg.checkpoint_every and time.monotonic() - last_save >= cfg.checkpoint_every
+            if due or stop.caught:
+                save_checkpoint(tr, ckpt)
+                last_save = time.monotonic()
+            stop.deliver()
 
-    result = trainer.run(on_step)
+        result = trainer.run(on_step)
     write_job(out_dir, cfg, result)
     ckpt.unlink(missing_ok=True)
     report(cfg, result, out_dir)

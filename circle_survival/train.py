@@ -14,6 +14,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from hydra_plugins.circle_survival_launcher import register as register_launchers
+
 from .config import ConfigError, TrainConfig, leaves, to_dataclass
 from .job import run_job
 
@@ -79,6 +81,7 @@ def main() -> None:
     key = unknown_override(sys.argv[1:])
     if key is not None:
         _fail(f"unknown config key {key!r}; known keys: {', '.join(sorted(known_keys()))}")
+    register_launchers()
     _hydra_main()
 
 

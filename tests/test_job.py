@@ -12,7 +12,7 @@ class Killed(Exception):
 
 
 def test_killed_job_resumes_and_matches_uninterrupted(tmp_path, tiny_cfg, monkeypatch):
-    cfg = tiny_cfg(steps=60, checkpoint_every=20)
+    cfg = tiny_cfg(steps=60, checkpoint_every=1e-9)  # a checkpoint after every step
     run_job(cfg, tmp_path / "straight")
 
     real_save = job.save_checkpoint
@@ -32,7 +32,7 @@ def test_killed_job_resumes_and_matches_uninterrupted(tmp_path, tiny_cfg, monkey
     monkeypatch.setattr(job, "save_checkpoint", real_save)
 
     run_job(cfg, tmp_path / "killed")  # the rerun resumes at step 40
-    assert saves == [20, 40] and not (tmp_path / "killed" / CHECKPOINT).exists()
+    assert saves == list(range(1, 41)) and not (tmp_path / "killed" / CHECKPOINT).exists()
     for name in ("signals", "metrics", "trials"):
         a = pd.read_parquet(tmp_path / "straight" / f"{name}.parquet")
         b = pd.read_parquet(tmp_path / "killed" / f"{name}.parquet")
@@ -46,10 +46,10 @@ def test_checkpoint_of_another_config_is_refused(tmp_path, tiny_cfg, monkeypatch
 
     monkeypatch.setattr(job, "save_checkpoint", die)
     with pytest.raises(Killed):
-        run_job(tiny_cfg(checkpoint_every=10), tmp_path)
+        run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
     monkeypatch.undo()
     with pytest.raises(ConfigError, match="another config"):
-        run_job(tiny_cfg(checkpoint_every=10), tmp_path)
+        run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
 
 
 def test_corrupt_trials_file_is_named(tmp_path, tiny_cfg):
@@ -64,3 +64,38 @@ def test_force_redoes(tmp_path, tiny_cfg):
     assert run_job(tiny_cfg(), tmp_path) is None
     result = run_job(tiny_cfg(force=True), tmp_path)
     assert result is not None and np.isfinite(result.metrics).all()
+
+
+def test_sigterm_mid_training_saves_a_checkpoint_then_stops(tmp_path, tiny_cfg, monkeypatch):
+    """SIGTERM (Slurm's requeue or cancel) arrives mid-run: the job saves its state at the
+    next step boundary and terminates; rerun, it resumes and matches an uninterrupted job."""
+    import os
+    import signal
+
+    cfg = tiny_cfg(steps=60, checkpoint_every=0)
+    run_job(cfg, tmp_path / "straight")
+    real_record = job.Trainer._record
+
+    def record_and_signal(self, row, *args):
+        real_record(self, row, *args)
+        if self.log_steps[row] == 30 and args[0].start == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(job.Trainer, "_record", record_and_signal)
+    def terminate(signum, frame):  # stands for the default action: the process ends
+        raise Killed
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        with pytest.raises(Killed):
+            run_job(cfg, tmp_path / "killed")
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    state = job.torch.load(tmp_path / "killed" / CHECKPOINT, weights_only=True)
+    assert state["trainer"]["step"] == 31  # saved right after step 30's update
+    assert not (tmp_path / "killed" / "trials.parquet").exists()
+    monkeypatch.undo()
+    run_job(cfg, tmp_path / "killed")
+    for name in ("signals", "metrics", "trials"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "straight" / f"{name}.parquet"),
+                                      pd.read_parquet(tmp_path / "killed" / f"{name}.parquet"))

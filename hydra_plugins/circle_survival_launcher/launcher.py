@@ -1,0 +1,112 @@
+"""hydra-submitit-launcher's launchers, made safe for long sweeps.
+
+    python -m circle_survival.train -m +sweep=fig5_top hydra/launcher=slurm
+
+Two changes to the plugin's behaviour:
+- jobs whose outputs are already complete are not submitted (rerunning a sweep
+  submits only the missing or failed jobs);
+- the launcher waits for every job and ends with one report of all that failed and why
+  (the plugin stops at the first failure and names only that one).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides
+from hydra.errors import CompactHydraException
+from hydra_plugins.hydra_submitit_launcher import submitit_launcher
+from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+from omegaconf import OmegaConf
+
+from circle_survival.config import ConfigError, to_dataclass
+from circle_survival.job import is_complete
+
+log = logging.getLogger(__name__)
+REPORT = "failed_jobs.txt"
+
+
+class SweepFailed(CompactHydraException):
+    """Some jobs of a sweep failed; the message lists them."""
+
+
+class _Reporting:
+    _EXECUTOR: str
+    params: dict
+    config: Any
+    hydra_context: Any
+
+    def _job_dir_if_complete(self, overrides: Sequence[str]) -> Path | None:
+        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+        out_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+        task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+        try:
+            return out_dir if is_complete(out_dir, to_dataclass(task)) else None
+        except ConfigError:
+            return None  # the job itself will report the problem in its own log
+
+    def _executor(self):
+        import submitit
+
+        init_keys = {"submitit_folder", "max_num_timeout"}
+        executor = submitit.AutoExecutor(
+            cluster=self._EXECUTOR, folder=self.params["submitit_folder"],
+            **{f"{self._EXECUTOR}_max_num_timeout": self.params["max_num_timeout"]}
+            if "max_num_timeout" in self.params else {})
+        base = set(OmegaConf.structured(BaseQueueConf).keys())
+        executor.update_parameters(**{k if k in base else f"{self._EXECUTOR}_{k}": v
+                                      for k, v in self.params.items() if k not in init_keys})
+        return executor
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list[JobReturn]:
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        numbered = list(enumerate(job_overrides, initial_job_idx))
+        returns: dict[int, JobReturn] = {}
+        todo = []
+        for idx, overrides in numbered:
+            if self._job_dir_if_complete(overrides) is not None:
+                returns[idx] = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
+            else:
+                todo.append((idx, overrides))
+        log.info("%d of %d jobs already complete; submitting %d to %s (%s)",
+                 len(numbered) - len(todo), len(numbered), len(todo), self._EXECUTOR, sweep_dir)
+        if not todo:
+            return [returns[idx] for idx, _ in numbered]
+
+        for idx, overrides in todo:
+            log.info("\t#%d : %s", idx, " ".join(filter_overrides(overrides)))
+        args = [(list(o), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state())
+                for idx, o in todo]
+        jobs = self._executor().map_array(self, *zip(*args))
+
+        failures = []
+        for (idx, overrides), job in zip(todo, jobs):
+            try:
+                ret = job.results()[0]
+            except Exception as err:  # noqa: BLE001 - cancelled, killed, crashed: all reported
+                ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
+                ret._return_value = err
+            if ret.status != JobStatus.COMPLETED:
+                reason = str(ret._return_value).strip().splitlines() or ["unknown"]
+                failures.append(f"#{idx} {' '.join(filter_overrides(overrides))} "
+                                f"(job {job.job_id}, {job.state}): {reason[-1]}")
+            returns[idx] = ret
+        if failures:
+            report = (f"{len(failures)} of {len(numbered)} jobs failed (the others' outputs are "
+                      f"intact; rerun the same command to retry only these):\n  "
+                      + "\n  ".join(failures))
+            (sweep_dir / REPORT).write_text(report + "\n")
+            raise SweepFailed(f"{report}\n(also in {sweep_dir / REPORT})")
+        (sweep_dir / REPORT).unlink(missing_ok=True)
+        return [returns[idx] for idx, _ in numbered]
+
+
+class SlurmLauncher(_Reporting, submitit_launcher.SlurmLauncher):
+    """Slurm array jobs through submitit: `hydra/launcher=slurm`."""
+
+
+class LocalLauncher(_Reporting, submitit_launcher.LocalLauncher):
+    """Each job in its own local process through submitit: `hydra/launcher=processes`."""
