@@ -201,7 +201,7 @@ def ode_r2(method):
     def check(sweeps):
         if "fig9" not in sweeps:
             return None
-        scores, _ = sweeps.memo("ode", figdata.ode_fits, sweeps["fig9"], skipped=sweeps.skipped)
+        scores, _ = sweeps.memo("ode", figdata.ode_fits, sweeps["fig9"], sweeps.lasso, sweeps.skipped)
         if len(scores) == 0:
             return None
         mean, lo, hi = stats.t_interval(scores[f"{method}_r2_out"])
@@ -215,7 +215,7 @@ def ode_r2(method):
 def lotka_volterra_unstable(sweeps):
     if "fig9" not in sweeps:
         return None
-    scores, _ = figdata.ode_fits(sweeps["fig9"].head(LV_RUNS), skipped=sweeps.skipped, lotka_volterra=True)
+    scores, _ = figdata.ode_fits(sweeps["fig9"].head(LV_RUNS), sweeps.lasso, sweeps.skipped, lotka_volterra=True)
     if len(scores) == 0:
         return None
     n, diverged = len(scores), int(scores["lv_diverged_at"].notna().sum())

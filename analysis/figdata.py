@@ -21,15 +21,17 @@ FROZEN_STEPS = (500, 1000, 5000, 10000)
 
 
 class Sweeps:
-    """Trials split by their `sweep` column, with memoised derived data and a skip list.
+    """Trials split by their `sweep` column, with memoised derived data, a skip list,
+    and the analysis settings (the ODE's Lasso alpha).
 
-        sweeps = Sweeps(trials)
+        sweeps = Sweeps(trials, lasso=0.01)
         if "fig9" in sweeps:
-            scores, fits = sweeps.memo("ode", ode_fits, sweeps["fig9"], skipped=sweeps.skipped)
+            scores, fits = sweeps.memo("ode", ode_fits, sweeps["fig9"], sweeps.lasso, sweeps.skipped)
     """
 
-    def __init__(self, trials: pd.DataFrame):
+    def __init__(self, trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA):
         self.trials = {name: part.reset_index(drop=True) for name, part in trials.groupby("sweep", sort=True)}
+        self.lasso = lasso
         self.skipped: list = []
         self._memo: dict = {}
 

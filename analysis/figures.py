@@ -13,7 +13,7 @@ if __package__ in (None, ""):  # run as a script: import the package from the re
 
 from tqdm import tqdm  # noqa: E402
 
-from analysis import figdata, jobs, paper_figures  # noqa: E402
+from analysis import figdata, jobs, ode, paper_figures  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -22,6 +22,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="where the PNG and PDF files go")
     parser.add_argument("--only", nargs="+", choices=list(paper_figures.FIGURES), metavar="FIG",
                         help=f"draw only these ({', '.join(paper_figures.FIGURES)})")
+    parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
+                        help="Lasso alpha of the ODE fits (Fig 9, 15, 16; default %(default)s)")
     args = parser.parse_args(argv)
     try:
         trials, skipped = jobs.load_trials(args.root)
@@ -30,7 +32,7 @@ def main(argv=None) -> int:
         return 2
     for skip in skipped:
         print(f"skipped {skip}")
-    sweeps = figdata.Sweeps(trials)
+    sweeps = figdata.Sweeps(trials, lasso=args.lasso)
     names = args.only or list(paper_figures.FIGURES)
     root = " ".join(args.root)
     drawn = 0

@@ -83,9 +83,9 @@ def find_jobs(roots) -> tuple[list[str], list[Skip]]:
                 continue
             seen.add(real)
             if TRIALS in names:
-                jobs.append(dirpath)
+                jobs.append(os.path.normpath(dirpath))
             elif names & set(STARTED) or any(n.startswith(".") and n.endswith(".tmp") for n in names):
-                skipped.append(Skip(dirpath, "incomplete: no trials.parquet"))
+                skipped.append(Skip(os.path.normpath(dirpath), "incomplete: no trials.parquet"))
     return jobs, skipped
 
 
@@ -216,12 +216,13 @@ def _unify(schemas):
 def _scan(paths, schema, columns, filter):
     """Read all files in one multi-threaded scan; returns the table and each row's file index."""
     dataset = ds.dataset(paths, schema=schema, format="parquet")
-    index = {path: i for i, path in enumerate(paths)}
+    index = {os.path.normpath(path): i for i, path in enumerate(paths)}
     batches, job_index = [], []
     # scan_batches tags each batch with its file, so filtered reads keep their job.
     for tagged in dataset.scanner(columns=columns, filter=filter).scan_batches():
         batches.append(tagged.record_batch)
-        job_index.append(np.full(tagged.record_batch.num_rows, index[tagged.fragment.path], np.int32))
+        file = index[os.path.normpath(tagged.fragment.path)]
+        job_index.append(np.full(tagged.record_batch.num_rows, file, np.int32))
     out_schema = pa.schema([schema.field(c) for c in columns]) if columns else schema
     return pa.Table.from_batches(batches, out_schema), np.concatenate(job_index or [np.zeros(0, np.int32)])
 

@@ -15,7 +15,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: import the package from the repo root, not analysis/
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from analysis import claims, figdata, jobs  # noqa: E402
+from analysis import claims, figdata, jobs, ode  # noqa: E402
 
 
 def markdown(rows: list[claims.Claim]) -> str:
@@ -34,13 +34,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("roots", nargs="+", help="directories holding job directories (any depth)")
     parser.add_argument("--out", type=Path, default=Path("paper_check.md"), help="Markdown file to write")
+    parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
+                        help="Lasso alpha of the ODE fits (default %(default)s)")
     args = parser.parse_args(argv)
     try:
         trials, skipped = jobs.load_trials(args.roots)
     except jobs.DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    sweeps = figdata.Sweeps(trials)
+    sweeps = figdata.Sweeps(trials, lasso=args.lasso)
     rows = claims.check_all(sweeps)
     for skip in [*skipped, *sweeps.skipped]:
         print(f"skipped {skip}")

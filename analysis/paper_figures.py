@@ -321,11 +321,10 @@ def fig16(sweeps):
                                 title="Fig 16: every frequency's signal and its ODE estimates")
     for k, ax in zip(range(1, K + 1), axes.ravel()):
         _trajectories(ax, fit, k, labels=k == 1)
-        ax.set(title=f"k = {k}", xlabel="", ylabel="")
+        ax.set(title=f"k = {k}", xlabel=STEP if k > K - cols else "", ylabel="")
     for ax in axes.ravel()[K:]:
         ax.set_axis_off()
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=4)
-    fig.supxlabel(STEP)
     fig.supylabel(SIGNAL)
     return fig
 
@@ -409,7 +408,7 @@ def _svm_boundary(model, g):
 
 
 def _ode(sweeps):
-    scores, fits = sweeps.memo("ode", figdata.ode_fits, sweeps["fig9"], skipped=sweeps.skipped)
+    scores, fits = sweeps.memo("ode", figdata.ode_fits, sweeps["fig9"], sweeps.lasso, sweeps.skipped)
     if not fits:
         raise ValueError("fig9 jobs have no signals for the first steps (log.dense_steps too small?)")
     return scores, fits
