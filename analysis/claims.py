@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis import figdata, gradient, stats, survival
+from analysis import figdata, gradient, jobs, stats, survival
 
 # Sweeps whose trials are plain training runs at some (p, d, weight decay).
 PLAIN_SWEEPS = ("fig5_top", "fig5_bottom", "fig14", "fig10")
@@ -34,9 +34,23 @@ class Claim:
     rule: str
 
 
-def check_all(sweeps) -> list[Claim]:
-    """Every claim the data covers, in the paper's order."""
-    return [claim for check in CHECKS if (claim := check(sweeps)) is not None]
+def check_all(sweeps, problems: list | None = None) -> list[Claim]:
+    """Every claim the data covers, in the paper's order.
+
+    A check whose data is there but unusable (a column missing, one class only) is
+    left out and, when `problems` is a list, named there with the reason.
+    """
+    out = []
+    for check in CHECKS:
+        try:
+            claim = check(sweeps)
+        except (KeyError, ValueError) as err:
+            if problems is not None:
+                problems.append(f"{check.__name__}: {jobs.problem(err)}")
+            continue
+        if claim is not None:
+            out.append(claim)
+    return out
 
 
 def circles_at_default(sweeps):
@@ -69,6 +83,7 @@ def _trend(sweep, x, label, sign, log=False):
         return Claim(label, "rises" if sign > 0 else "falls",
                      f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", _ci(lo, hi, "+.3g"), int(keep.sum()),
                      bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0")
+    check.__name__ = f"circles_vs_{x}"
     return check
 
 
@@ -209,6 +224,7 @@ def ode_r2(method):
         return Claim(f"linear ODE fits the first 1000 steps, {method} (held-out 20 %, Fig. 9)",
                      "R² close to 1", f"{mean:.3f} (in-sample {inside:.3f})", _ci(lo, hi, ".3f"),
                      len(scores), bool(mean >= 0.9), "mean held-out R² >= 0.9")
+    check.__name__ = f"ode_r2_{method}"
     return check
 
 

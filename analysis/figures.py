@@ -44,8 +44,8 @@ def main(argv=None) -> int:
         before = len(sweeps.skipped)
         try:
             paths = paper_figures.render(name, sweeps, args.out)
-        except ValueError as err:  # too little data of the right kind for this figure
-            print(f"{name}: skipped: {err}")
+        except (KeyError, ValueError) as err:  # data of the wrong kind: a column missing, too little
+            print(f"{name}: skipped: {jobs.problem(err)}")
             continue
         for skip in sweeps.skipped[before:]:
             print(f"{name}: left out {skip}")

@@ -169,6 +169,11 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
     return trials, sorted(skipped, key=lambda s: s.path)
 
 
+def problem(err: Exception) -> str:
+    """One line for data that is there but unusable: a KeyError is a missing column."""
+    return f"no column {err}" if isinstance(err, KeyError) else _first_line(err)
+
+
 def config_columns(trials: pd.DataFrame) -> list[str]:
     """The configuration columns of a trials frame (everything that is not a result)."""
     return [c for c in trials.columns if c not in RESULTS and c != "job"]

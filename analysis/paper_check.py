@@ -43,9 +43,12 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     sweeps = figdata.Sweeps(trials, lasso=args.lasso)
-    rows = claims.check_all(sweeps)
+    problems = []
+    rows = claims.check_all(sweeps, problems)
     for skip in [*skipped, *sweeps.skipped]:
         print(f"skipped {skip}")
+    for problem in problems:
+        print(f"claim left out: {problem}")
     if not rows:
         print(f"no claim of the paper is covered by the data under {' '.join(args.roots)} "
               f"(sweeps found: {', '.join(sweeps.trials) or 'none'})")

@@ -3,10 +3,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import aggregate, figures, paper_check, paper_figures
+from analysis import aggregate, figures, paper_check, paper_figures, synthetic
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,3 +67,16 @@ def test_scripts_run_from_the_repo_root(script, planted, tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_unusable_sweep_data_is_a_listed_skip(tmp_path, capsys):
+    # a fig6_middle job written by a trainer without perturbation columns
+    cfg = synthetic.config(p=11, d=8, trials=2, sweep="fig6_middle")
+    table = synthetic.trials_table(cfg, [[1], [2]], np.ones((2, 6)))
+    table = table.drop_columns([c for c in table.column_names if c.startswith("perturbation.")])
+    synthetic.write_job(tmp_path / "jobs" / "0", table)
+    root, out = str(tmp_path / "jobs"), str(tmp_path / "out")
+    assert figures.main([root, "--out", out, "--only", "fig6"]) == 0
+    assert "fig6: skipped: no column 'perturbation." in capsys.readouterr().out
+    assert paper_check.main([root, "--out", str(tmp_path / "check.md")]) == 0
+    assert "claim left out: perturbation_trend: no column 'perturbation." in capsys.readouterr().out
