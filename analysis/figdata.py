@@ -126,25 +126,27 @@ def ode_fits(trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA, skipped=None,
     in-sample and held-out (and Lotka-Volterra's when asked, with the step its
     rollout diverges at); fits maps (job, trial) -> {"steps", "X", "linear", "lasso", ...}.
     """
-    signals = _read(trials, "signals.parquet", ["trial", "step", "k", "signal"], skipped,
-                    filter=ds.field("step") < ode.N_STEPS)
     rows, fits = [], {}
-    pairs = signals.groupby(["job", "trial"], observed=True, sort=True)
-    for (job, trial), one in tqdm(pairs, desc="ODE fits", leave=False, disable=None):
-        steps, X = ode.trajectory(one)
-        if len(steps) < 10:
-            continue
-        fit = {"steps": steps, "X": X,
-               "linear": ode.fit_linear(steps, X), "lasso": ode.fit_linear(steps, X, lasso=lasso)}
-        row = {"job": job, "trial": trial}
-        for name in ("linear", "lasso"):
-            row[f"{name}_r2_in"], row[f"{name}_r2_out"] = fit[name].r2_in, fit[name].r2_out
-        if lotka_volterra:
-            fit["lv"] = ode.fit_lotka_volterra(steps, X)
-            path = ode.rollout(fit["lv"].A, fit["lv"].b, X[0], steps, phi=ode.quadratic_features)
-            row["lv_r2_in"], row["lv_diverged_at"] = fit["lv"].r2_in, ode.diverged_at(path, X)
-        rows.append(row)
-        fits[(job, trial)] = fit
+    # One job at a time: a fig9 sweep's first 1000 steps of every signal do not need to
+    # sit in memory at once.
+    for job, part in tqdm(trials.groupby("job", sort=True), desc="ODE fits", leave=False, disable=None):
+        wanted = (ds.field("step") < ode.N_STEPS) & ds.field("trial").isin(part["trial"].tolist())
+        signals = _read(part, "signals.parquet", ["trial", "step", "k", "signal"], skipped, filter=wanted)
+        for trial, one in signals.groupby("trial", sort=True):
+            steps, X = ode.trajectory(one)
+            if len(steps) < 10:
+                continue
+            fit = {"steps": steps, "X": X,
+                   "linear": ode.fit_linear(steps, X), "lasso": ode.fit_linear(steps, X, lasso=lasso)}
+            row = {"job": job, "trial": trial}
+            for name in ("linear", "lasso"):
+                row[f"{name}_r2_in"], row[f"{name}_r2_out"] = fit[name].r2_in, fit[name].r2_out
+            if lotka_volterra:
+                fit["lv"] = ode.fit_lotka_volterra(steps, X)
+                path = ode.rollout(fit["lv"].A, fit["lv"].b, X[0], steps, phi=ode.quadratic_features)
+                row["lv_r2_in"], row["lv_diverged_at"] = fit["lv"].r2_in, ode.diverged_at(path, X)
+            rows.append(row)
+            fits[(job, trial)] = fit
     scores = pd.DataFrame(rows)
     return _with_config(scores, trials, ["d", "p"]) if len(scores) else scores, fits
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 
 STYLE = {
-    "figure.dpi": 120, "savefig.dpi": 200, "savefig.bbox": "tight",
+    "figure.dpi": 120, "savefig.dpi": 150, "savefig.bbox": "tight",
     "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 8,
     "xtick.labelsize": 9, "ytick.labelsize": 9,
     "axes.spines.top": False, "axes.spines.right": False,
