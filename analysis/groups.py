@@ -1,6 +1,6 @@
 """Group trials by whatever configuration varies across jobs, and summarise a value per group.
 
-    keys = varying_keys(trials)                 # e.g. ["p", "sweep"]
+    keys = varying_keys(trials)                 # e.g. ["sweep", "p"]
     table = summarise(trials, keys)             # n, mean, sd, 95 % t and bootstrap CIs of n_circles
 """
 from __future__ import annotations
