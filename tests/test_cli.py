@@ -1,19 +1,8 @@
 """The Hydra app end to end, as a user runs it (subprocesses in a temporary directory)."""
-import os
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
-TINY = ["d=8", "steps=40", "model.width=16", "log.dense_steps=5", "log.every=10", "progress=off"]
-
-
-def run(cwd, *args):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "circle_survival.train", *args], cwd=cwd,
-                          capture_output=True, text=True, env=env, timeout=300)
-
+from cli import TINY, run
 
 def files_under(path):
     return sorted(str(p.relative_to(path)) for p in path.rglob("*"))

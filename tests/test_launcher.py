@@ -1,6 +1,6 @@
 """The reporting/skipping launcher through submitit's local executor (`hydra/launcher=processes`):
 the same code path as `hydra/launcher=slurm`, without a cluster."""
-from test_cli import TINY, run
+from cli import TINY, run
 
 
 def test_failures_reported_together_others_intact_then_rerun_retries_only_them(tmp_path):
