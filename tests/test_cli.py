@@ -57,3 +57,15 @@ def test_other_config_in_same_directory_is_refused(tmp_path):
     out = run(tmp_path, "p=11", *TINY, "hydra.run.dir=job")
     assert out.returncode != 0 and "another config" in out.stderr and "p: 7 != 11" in out.stderr
     assert (tmp_path / "job" / "trials.parquet").read_bytes() == before
+
+
+def test_a_crashing_job_keeps_its_traceback_in_its_own_log(tmp_path):
+    # Asking for CUDA on a machine without it fails inside the job, after Hydra set it up.
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = run(tmp_path, "p=7", *TINY, "device=cuda", "hydra.run.dir=job")
+    assert out.returncode != 0
+    log = (tmp_path / "job" / "train.log").read_text()
+    assert "job failed" in log and "Traceback (most recent call last)" in log
