@@ -73,6 +73,7 @@ class TrainConfig:
     force: bool = False  # redo a job whose outputs are already complete
     progress: str = "auto"  # auto: a bar on a terminal, log lines otherwise; bar; lines; off
     block_trials: int = 0  # trials per vectorised block; 0 = auto (2 on CPU: cache-sized; all on GPU)
+    threads: int = 0  # CPU threads for torch; 0 = torch's default (every core). 1 on a shared CPU
     checkpoint_every: float = 300.0  # seconds between checkpoints of the training state; 0 = never
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -81,7 +82,7 @@ class TrainConfig:
 
 
 # Keys that do not change results: left out of output directory names and result columns.
-RUNTIME_KEYS = ("device", "force", "progress", "block_trials", "checkpoint_every")
+RUNTIME_KEYS = ("device", "force", "progress", "block_trials", "threads", "checkpoint_every")
 
 ConfigStore.instance().store(name="train_schema", node=TrainConfig)
 
@@ -118,6 +119,7 @@ def validate(cfg: TrainConfig) -> None:
     _check(cfg.progress in ("auto", "bar", "lines", "off"), "progress", cfg.progress,
            "one of ['auto', 'bar', 'lines', 'off']")
     _check(cfg.block_trials >= 0, "block_trials", cfg.block_trials, "an integer >= 0 (0 = auto)")
+    _check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
     _check(cfg.checkpoint_every >= 0, "checkpoint_every", cfg.checkpoint_every,
            "seconds >= 0 (0 = never)")
     _check(cfg.model.width >= 1, "model.width", cfg.model.width, "an integer >= 1")

@@ -128,6 +128,8 @@ def run_job(cfg: TrainConfig, out_dir: Path) -> TrainResult | None:
         log.info("%s: outputs complete, skipping (force=true redoes the job)", out_dir)
         return None
 
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     trainer = Trainer(cfg)
     if ckpt.exists():
         _resume(trainer, ckpt)
