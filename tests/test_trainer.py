@@ -65,6 +65,13 @@ def test_weight_decay_zero_runs(tiny_cfg):
     assert np.isfinite(r.metrics).all() and np.isfinite(r.signal).all()
 
 
+@pytest.mark.parametrize("p", [16, 15, 12])  # Fig 14: even and composite p
+def test_even_and_composite_p_run(tiny_cfg, p):
+    r = train(tiny_cfg(p=p, steps=20))
+    assert r.signal.shape[-1] == p // 2 + 1
+    assert np.isfinite(r.metrics).all() and np.isfinite(r.signal).all()
+
+
 def test_resume_from_state_is_bitwise_identical(tiny_cfg):
     cfg = tiny_cfg(steps=40)
     straight = train(cfg)
