@@ -12,7 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
 from circle_survival import sweeps
-from circle_survival.config import SCALES, to_dataclass, validate, with_override
+from circle_survival.config import SCALES, to_dataclass, validate
 from circle_survival.trainer import logged_steps, snapshot_steps
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -57,14 +57,6 @@ def test_every_sweep_composes_and_its_jobs_validate(name, scale):
         suffix = "" if scale == "paper" else "-smoke"
         assert cfg.perturbation.source == f"multirun/fig12{suffix}/perturbation=none,steps=7"
         assert (cfg.perturbation.kind, cfg.perturbation.top) == ("keep", 2)
-
-
-def test_with_override_replaces_in_place():
-    assert with_override("d=8,perturbation=keep_top1,steps=5", "perturbation=none") == \
-        "d=8,perturbation=none,steps=5"
-    assert with_override("perturbation=keep_top1,vary=[mlp,split]", "perturbation=none") == \
-        "perturbation=none,vary=[mlp,split]"
-    assert with_override("", "perturbation=none") == "perturbation=none"
 
 
 def floats(values):
@@ -143,7 +135,8 @@ def test_listing_and_readme_table(capsys):
         assert f" {name} " in text
     assert "600,000,000" in text  # fig6_middle: 400 jobs x 50 trials x 30k steps
     # README's table is this command's output, not hand-written
-    assert sweeps.table(markdown=True) in README.read_text()
+    assert sweeps.table(markdown=True) in README.read_text(), \
+        "README's sweep table is stale: paste in `python -m circle_survival.sweeps --markdown`"
 
 
 # ---- end to end: every sweep at smoke scale, made tinier on the command line -------------
