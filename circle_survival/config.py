@@ -5,11 +5,17 @@ Values live in ``conf/train.yaml``; this module holds the schema and its checks:
     cfg = TrainConfig(p=23, d=32, trials=10)
     validate(cfg)                 # raises ConfigError naming the bad value
     flat = flatten(cfg)           # {"p": 23, ..., "optim.lr": 0.01}: parquet columns
+
+Also registered here: each named sweep ``sweeps/<name>.yaml`` as option ``<name>`` of the
+config group ``sweep`` (so ``+sweep=<name>`` works from any directory), and the
+resolvers the YAML files use (``cs_or``, ``cs_scale``, ``cs_with``).
 """
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -21,7 +27,10 @@ MLP_INITS = ("default", "normal")
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
 CIRCLE_RULES = ("two_mean", "threshold")
+PERTURBATIONS = ("none", "scale", "keep", "construct")
+SCALES = ("paper", "smoke")  # what `scale` may name; named sweeps pick their sizes by it
 SCHEMA_VERSION = 1
+SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
 
 
 class ConfigError(CompactHydraException, ValueError):
@@ -56,6 +65,34 @@ class CirclesConfig:
 
 
 @dataclass
+class PerturbationConfig:
+    """An intervention on the initial embedding in its Fourier basis (circle_survival.perturbation)."""
+    kind: str = "none"  # none | scale | keep | construct
+    ks: list[int] = field(default_factory=list)  # scale: frequencies scaled; keep: frequencies kept
+    alpha: float = 1.0  # scale: factor on F_k and F_{p-k}
+    random: int = 0  # keep: this many frequencies drawn per trial
+    top: int = 0  # keep: this many strongest survivors of the job in `source`
+    source: str = ""  # keep with top: directory of a complete earlier job
+    scale: float = 80.0  # construct: signal of the first frequency
+    eps: float = 1e-6  # construct: signal of every other frequency
+    r: float = 1.0  # construct: the second frequency's signal is r * scale
+
+
+# Which perturbation fields each kind reads; the others must keep their defaults, so a
+# parameter given with the wrong kind (or none) is an error, not silently ignored.
+# `source` is exempt: a sweep may set it for all its jobs.
+PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "random", "top"),
+                       "construct": ("scale", "eps", "r")}
+
+
+@dataclass
+class SnapshotsConfig:
+    """Extra steps at which params.parquet stores every parameter (steps 0 and last always)."""
+    every: int = 0  # every `every` steps; 0 = off
+    steps: list[int] = field(default_factory=list)  # and these steps (those past `steps` are skipped)
+
+
+@dataclass
 class TrainConfig:
     p: int = 59
     d: int = 128
@@ -70,6 +107,7 @@ class TrainConfig:
     dtype: str = "float32"
     device: str = "auto"
     sweep: str = ""  # name of the named sweep this job belongs to, recorded with results
+    scale: str = "paper"  # paper | smoke: the sizes a named sweep picks (`${cs_scale:PAPER,SMOKE}`)
     force: bool = False  # redo a job whose outputs are already complete
     progress: str = "auto"  # auto: a bar on a terminal, log lines otherwise; bar; lines; off
     block_trials: int = 0  # trials per vectorised block; 0 = auto (2 on CPU: cache-sized; all on GPU)
@@ -79,6 +117,8 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     log: LogConfig = field(default_factory=LogConfig)
     circles: CirclesConfig = field(default_factory=CirclesConfig)
+    perturbation: PerturbationConfig = field(default_factory=PerturbationConfig)
+    snapshots: SnapshotsConfig = field(default_factory=SnapshotsConfig)
 
 
 # Keys that do not change results: left out of output directory names and result columns.
@@ -135,6 +175,45 @@ def validate(cfg: TrainConfig) -> None:
     _check(cfg.log.every >= 1, "log.every", cfg.log.every, "an integer >= 1")
     _check(cfg.circles.rule in CIRCLE_RULES, "circles.rule", cfg.circles.rule,
            f"one of {list(CIRCLE_RULES)}")
+    _check(cfg.scale in SCALES, "scale", cfg.scale, f"one of {list(SCALES)}")
+    _check(cfg.snapshots.every >= 0, "snapshots.every", cfg.snapshots.every,
+           "an integer >= 0 (0 = off)")
+    _check(all(s >= 0 for s in cfg.snapshots.steps), "snapshots.steps", list(cfg.snapshots.steps),
+           "a list of integers >= 0")
+    _validate_perturbation(cfg.perturbation, cfg.p)
+
+
+def _validate_perturbation(pc: PerturbationConfig, p: int) -> None:
+    half = p // 2  # frequencies 1..p//2 are the distinct circles
+    _check(pc.kind in PERTURBATIONS, "perturbation.kind", pc.kind, f"one of {list(PERTURBATIONS)}")
+    default = PerturbationConfig()
+    for name in sorted({n for used in PERTURBATION_FIELDS.values() for n in used}):
+        value = getattr(pc, name)
+        _check(name in PERTURBATION_FIELDS[pc.kind] or value == getattr(default, name),
+               f"perturbation.{name}", value,
+               f"only with perturbation.kind in {[k for k, f in PERTURBATION_FIELDS.items() if name in f]}"
+               f" (kind is {pc.kind!r})")
+    ks = list(pc.ks)
+    _check(all(1 <= k <= half for k in ks) and len(set(ks)) == len(ks), "perturbation.ks", ks,
+           f"distinct integers in 1..{half} (p={p})")
+    _check(pc.alpha > 0, "perturbation.alpha", pc.alpha, "a number > 0")
+    _check(0 <= pc.random <= half, "perturbation.random", pc.random, f"an integer in 0..{half} (p={p})")
+    _check(0 <= pc.top <= half, "perturbation.top", pc.top, f"an integer in 0..{half} (p={p})")
+    if pc.kind == "scale":
+        _check(bool(ks), "perturbation.ks", ks, f"at least one frequency in 1..{half} to scale")
+    if pc.kind == "keep":
+        chosen = [bool(ks), pc.random > 0, pc.top > 0]
+        _check(sum(chosen) == 1, "perturbation.kind", pc.kind,
+               "keep with exactly one of perturbation.ks (a list), perturbation.random > 0, "
+               f"perturbation.top > 0 (given ks={ks}, random={pc.random}, top={pc.top})")
+        if pc.top > 0:
+            _check(bool(pc.source), "perturbation.source", pc.source,
+                   "the directory of a complete job (needed by perturbation.top)")
+    if pc.kind == "construct":
+        _check(half >= 2, "p", p, "an integer >= 4 (construct needs two frequencies)")
+        _check(pc.scale > 0, "perturbation.scale", pc.scale, "a number > 0")
+        _check(pc.eps >= 0, "perturbation.eps", pc.eps, "a number >= 0")
+        _check(0 <= pc.r <= 1, "perturbation.r", pc.r, "a number in [0, 1]")
 
 
 def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
@@ -161,3 +240,45 @@ def flatten(cfg: TrainConfig) -> dict[str, Any]:
 
 # `${cs_or:value,default}` in conf/: the value, or the default where it is empty.
 OmegaConf.register_new_resolver("cs_or", lambda value, default: value or default, replace=True)
+
+
+def by_scale(paper: Any, smoke: Any, *, _root_: DictConfig) -> Any:
+    """`${cs_scale:PAPER,SMOKE}` in a sweep file: the value for the config's `scale`.
+
+    An unknown scale picks the smoke value here; `validate` then rejects it in one line.
+    """
+    return paper if _root_.get("scale", "paper") == "paper" else smoke
+
+
+def with_override(dirname: str, item: str) -> str:
+    """`${cs_with:${hydra:job.override_dirname},'key=value'}`: the directory name of the
+    sibling job whose override of `key` is `value` (all other overrides the same).
+
+    Hydra sorts the items of override_dirname; `key=` sorts the same whatever its value,
+    so replacing the item in place keeps the order (values may contain commas: no split).
+    """
+    key = item.split("=", 1)[0]
+    pattern = rf"(^|,){re.escape(key)}=[^,]*"
+    if re.search(pattern, dirname):
+        return re.sub(pattern, lambda m: m.group(1) + item, dirname)
+    return ",".join(sorted(filter(None, [dirname, item])))
+
+
+OmegaConf.register_new_resolver("cs_scale", by_scale, replace=True)
+OmegaConf.register_new_resolver("cs_with", with_override, replace=True)
+
+
+def register_sweeps(folder: Path = SWEEPS_DIR) -> list[str]:
+    """Store each `folder/<name>.yaml` as option <name> of config group `sweep`, package
+    _global_ (it sets top-level keys and hydra.sweeper.params). Registering them in the
+    ConfigStore, rather than adding a search path, makes `+sweep=<name>` work from any
+    working directory while the files stay at the repository root."""
+    names = []
+    for path in sorted(folder.glob("*.yaml")):
+        ConfigStore.instance().store(group="sweep", name=path.stem, node=OmegaConf.load(path),
+                                     package="_global_")
+        names.append(path.stem)
+    return names
+
+
+register_sweeps()

@@ -91,8 +91,12 @@ def trials_table(cfg: TrainConfig, result: TrainResult, extra: dict | None = Non
     circles = trial_circles(cfg, result)
     final = result.metrics[-1].astype(np.float32)  # (T, 4)
     columns = {"trial": pa.array(result.trials, pa.int32())}
-    columns.update({key: pa.array([value] * T) for key, value in flat.items()})
+    # List-valued config (perturbation.ks, snapshots.steps) as list<int32>, even when empty.
+    columns.update({key: pa.array([value] * T, pa.list_(pa.int32()) if isinstance(value, list) else None)
+                    for key, value in flat.items()})
     columns["device"] = pa.array([result.device] * T, pa.string())
+    applied = result.applied if result.applied is not None else [[] for _ in range(T)]
+    columns["perturbation.applied"] = pa.array(applied, pa.list_(pa.int32()))
     columns.update(extra or {})
     columns.update({
         "n_circles": pa.array([len(c) for c in circles], pa.int32()),

@@ -2,9 +2,12 @@
 
     gen = generator(cfg, "embedding", trial=7)
     E = torch.randn(p, d, generator=gen)
+    gen = generator(cfg, "embedding", trial=7, stream="perturbation")  # its own stream
 
 A part listed in ``cfg.vary`` is drawn from (seed, trial, part); a part not varied is
-drawn from (init_seed, part) and so is identical in every trial of every job.
+drawn from (init_seed, part) and so is identical in every trial of every job. A named
+stream of a part follows the part's rule but is independent of the part's main stream:
+the perturbation of the embedding is random per trial exactly when the embedding is.
 """
 from __future__ import annotations
 
@@ -13,14 +16,21 @@ import torch
 
 from .config import PARTS, TrainConfig
 
+STREAMS = ("perturbation",)  # named sub-streams a part may have
 
-def generator(cfg: TrainConfig, part: str, trial: int) -> torch.Generator:
+
+def generator(cfg: TrainConfig, part: str, trial: int, stream: str | None = None) -> torch.Generator:
     """A CPU generator for one part ("embedding", "mlp", "split") of one global trial."""
     part_id = PARTS.index(part)
     if part in cfg.vary:
         key = [cfg.seed, trial, part_id, 1]
     else:
         key = [cfg.init_seed, part_id, 0]  # trailing 0/1 keeps the two families disjoint
+    if stream is not None:
+        # Keys of 5+ words: SeedSequence pads shorter keys with zeros ([a, b, 0] equals
+        # [a, b, 0, 0]) but mixes in every word past the fourth, so these cannot collide
+        # with the main streams above.
+        key += [2, STREAMS.index(stream)]
     # SeedSequence hashes the key well: neighbouring seeds give unrelated streams.
     state = np.random.SeedSequence(key).generate_state(1, dtype=np.uint64)[0]
     return torch.Generator().manual_seed(int(state))

@@ -3,6 +3,10 @@
     result = train(TrainConfig(p=23, d=32, trials=10, steps=5000))
     result.signal          # (L, T, p//2 + 1) ||F_k|| at each logged step
     result.metrics         # (L, T, 4) train_loss, test_loss, train_acc, test_acc
+    result.params          # {step: {"E": (T, p, d), "W1": ..., ...}} at the snapshot steps
+
+The initial embedding is perturbed first if cfg.perturbation asks for it, so step 0's
+signal and `init_spectrum` are those of the perturbed embedding.
 
 One AdamW over the stacked parameters equals separate optimizers per trial because
 AdamW is elementwise and the loss is the SUM of per-trial mean losses: a mean over
@@ -25,6 +29,7 @@ from .config import TrainConfig, validate
 from .data import all_pairs, split
 from .fourier import half, spectrum
 from .model import forward, init_params, per_trial_loss
+from .perturbation import perturb
 from .progress import progress
 from .seeding import generator
 
@@ -42,6 +47,7 @@ class TrainResult:
     final_spectrum: np.ndarray  # (T, p) of the final E
     params: dict[int, dict[str, torch.Tensor]]  # step -> name -> (T, *shape), float32, CPU
     device: str
+    applied: list[list[int]] | None = None  # per trial, the frequencies perturbed (perturbation.perturb)
 
 
 def logged_steps(steps: int, dense_steps: int, every: int) -> list[int]:
@@ -49,6 +55,14 @@ def logged_steps(steps: int, dense_steps: int, every: int) -> list[int]:
     chosen = set(range(min(dense_steps, steps + 1)))
     chosen.update(range(0, steps + 1, every))
     chosen.add(steps)
+    return sorted(chosen)
+
+
+def snapshot_steps(steps: int, every: int, extra: list[int]) -> list[int]:
+    """Steps 0 and `steps`, every `every`-th (0 = none), and the extra ones up to `steps`."""
+    chosen = {0, steps, *(s for s in extra if s <= steps)}
+    if every:
+        chosen.update(range(0, steps + 1, every))
     return sorted(chosen)
 
 
@@ -100,6 +114,7 @@ class Trainer:
         self.slices = [slice(i, min(i + size, cfg.trials)) for i in range(0, cfg.trials, size)]
 
         init = init_params(cfg, self.trials)  # {name: (T, ...)} float64 on CPU
+        init["E"], self.applied = perturb(cfg, init["E"], self.trials)
         self.blocks = [{k: v[s].to(dev, self.dtype).requires_grad_(True) for k, v in init.items()}
                        for s in self.slices]
         a, b, y = all_pairs(cfg.p)
@@ -118,7 +133,7 @@ class Trainer:
                                      **({"fused": True} if _fused_ok(dev, self.dtype) else {}))
 
         self.log_steps = logged_steps(cfg.steps, cfg.log.dense_steps, cfg.log.every)
-        self.snapshot_steps = {0, cfg.steps}
+        self.snapshot_steps = set(snapshot_steps(cfg.steps, cfg.snapshots.every, cfg.snapshots.steps))
         L, T, K = len(self.log_steps), cfg.trials, cfg.p // 2 + 1
         # Logged values stay on the device until the end: no per-step host sync.
         self.signal = torch.zeros(L, T, K, device=dev)
@@ -185,6 +200,7 @@ class Trainer:
             final_spectrum=spectrum(self.param("E").double()).cpu().numpy(),
             params=self.snapshots,
             device=self.device.type,
+            applied=self.applied,
         )
 
     def state_dict(self) -> dict:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate
+from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate, with_override
 
 CONF = str(Path(__file__).resolve().parent.parent / "conf")
 
@@ -52,3 +52,19 @@ def test_bad_values_name_key_and_range(key, value):
         validate(cfg)
     message = str(err.value)
     assert f"{key}=" in message and "allowed" in message and "\n" not in message
+
+
+def test_with_override_replaces_in_place():
+    assert with_override("d=8,perturbation=keep_top1,steps=5", "perturbation=none") == \
+        "d=8,perturbation=none,steps=5"
+    assert with_override("perturbation=keep_top1,vary=[mlp,split]", "perturbation=none") == \
+        "perturbation=none,vary=[mlp,split]"
+    assert with_override("", "perturbation=none") == "perturbation=none"
+
+
+def test_perturbation_group_and_scale_compose():
+    cfg = composed("perturbation=keep_top2", "perturbation.source=some/dir")
+    assert (cfg.perturbation.kind, cfg.perturbation.top, cfg.perturbation.source) == ("keep", 2, "some/dir")
+    cfg = composed("perturbation=scale", "perturbation.ks=[25]", "perturbation.alpha=1.1", "scale=smoke")
+    assert (cfg.perturbation.kind, cfg.perturbation.ks, cfg.perturbation.alpha) == ("scale", [25], 1.1)
+    assert cfg.scale == "smoke" and composed().perturbation.kind == "none"

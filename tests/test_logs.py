@@ -21,7 +21,8 @@ def test_files_schema_and_values(tmp_path, tiny_cfg):
     trials = pq.read_table(tmp_path / "trials.parquet").to_pandas()
     assert list(trials.trial) == [5, 6]
     for key, value in flatten(cfg).items():  # every config value, named as its override
-        assert (trials[key] == value).all(), key
+        cells = [list(v) for v in trials[key]] if isinstance(value, list) else list(trials[key])
+        assert cells == [value] * len(trials), key
     assert trials["optim.weight_decay"].iloc[0] == 0.5 and trials["vary"].iloc[0] == "embedding,mlp,split"
     assert len(trials.init_signal.iloc[0]) == cfg.p // 2 + 1
     assert list(trials.n_circles) == [len(c) for c in trials.circles]

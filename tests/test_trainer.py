@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from circle_survival.reference import PlainModel, train_plain
-from circle_survival.trainer import Trainer, logged_steps, train
+from circle_survival.trainer import Trainer, logged_steps, snapshot_steps, train
 
 
 @pytest.mark.parametrize("block", [1, 0, 3])  # one trial per block, auto (2), all in one
@@ -65,6 +65,13 @@ def test_weight_decay_zero_runs(tiny_cfg):
     assert np.isfinite(r.metrics).all() and np.isfinite(r.signal).all()
 
 
+@pytest.mark.parametrize("p", [16, 15, 12])  # Fig 14: even and composite p
+def test_even_and_composite_p_run(tiny_cfg, p):
+    r = train(tiny_cfg(p=p, steps=20))
+    assert r.signal.shape[-1] == p // 2 + 1
+    assert np.isfinite(r.metrics).all() and np.isfinite(r.signal).all()
+
+
 def test_resume_from_state_is_bitwise_identical(tiny_cfg):
     cfg = tiny_cfg(steps=40)
     straight = train(cfg)
@@ -89,3 +96,36 @@ def test_resume_from_state_is_bitwise_identical(tiny_cfg):
     np.testing.assert_array_equal(straight.signal, resumed.signal)
     np.testing.assert_array_equal(straight.metrics, resumed.metrics)
     np.testing.assert_array_equal(straight.final_spectrum, resumed.final_spectrum)
+
+
+def test_snapshot_steps_cadence():
+    assert snapshot_steps(30_000, 0, []) == [0, 30_000]
+    assert snapshot_steps(1000, 100, [])[:3] == [0, 100, 200] and len(snapshot_steps(1000, 100, [])) == 11
+    assert snapshot_steps(50, 0, [7, 60, 3]) == [0, 3, 7, 50]  # past the end: skipped
+
+
+def test_snapshots_at_configured_steps_survive_resume(tiny_cfg):
+    cfg = tiny_cfg(steps=40, **{"snapshots.every": 15, "snapshots.steps": [7]})
+    straight = train(cfg)
+    assert sorted(straight.params) == [0, 7, 15, 30, 40]
+    first = Trainer(cfg)
+
+    class Stop(Exception):
+        pass
+
+    saved = {}
+
+    def crash(tr):
+        if tr.step == 20:
+            saved["state"] = tr.state_dict()
+            raise Stop
+
+    with pytest.raises(Stop):
+        first.run(crash)
+    second = Trainer(cfg)
+    second.load_state_dict(saved["state"])
+    resumed = second.run()
+    assert sorted(resumed.params) == sorted(straight.params)
+    for step, named in straight.params.items():
+        for name, value in named.items():
+            assert torch.equal(value, resumed.params[step][name]), (step, name)

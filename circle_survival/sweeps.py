@@ -1,0 +1,144 @@
+"""The named sweeps, one per figure of the paper (sweeps/<name>.yaml), sized without running.
+
+    python -m circle_survival.sweeps              # jobs, trials, model-steps: paper and smoke scale
+    python -m circle_survival.sweeps --markdown   # the same as README's table
+
+    jobs("fig5_top", "smoke")    # [["p=11"], ["p=17"], ["p=23"]]: each job's sweep overrides
+    size("fig5_top", "paper")    # Size(jobs=26, trials=2600, model_steps=78000000, ...)
+
+A sweep runs as ``python -m circle_survival.train -m +sweep=<name> [scale=smoke]``; its jobs
+are the cartesian product of its ``hydra.sweeper.params``, expanded here by the same
+function Hydra's basic sweeper uses. A model-step is one AdamW update of one trial.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf
+
+from .config import SCALES, SWEEPS_DIR
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+# Paper order; `names()` appends any other sweep file after these.
+ORDER = ("fig2", "fig3", "fig4", "fig5_top", "fig5_bottom", "fig6_left", "fig6_middle",
+         "fig6_right", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12", "fig13", "fig14")
+
+
+@dataclass
+class Size:
+    jobs: int
+    trials: int  # over all jobs
+    model_steps: int  # sum over jobs of trials x steps
+    trials_per_job: set[int]  # distinct values
+
+
+def names() -> list[str]:
+    """Every sweep in sweeps/, in the paper's order."""
+    found = {p.stem for p in SWEEPS_DIR.glob("*.yaml")}
+    return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+
+
+def title(name: str) -> str:
+    """The sweep file's first comment line: "Fig 5 top: number of surviving circles vs p, ..."."""
+    first = (SWEEPS_DIR / f"{name}.yaml").read_text().splitlines()[0]
+    return first.lstrip("# ").strip()
+
+
+def command(name: str, scale: str = "paper") -> str:
+    extra = "" if scale == "paper" else f" scale={scale}"
+    return f"python -m circle_survival.train -m +sweep={name}{extra}"
+
+
+def composed(name: str, scale: str = "paper", overrides: tuple[str, ...] = ()) -> DictConfig:
+    """The sweep's composed config, hydra node included (interpolations unresolved)."""
+    return copy.deepcopy(_compose(name, scale, tuple(overrides)))
+
+
+@functools.lru_cache(maxsize=None)
+def _compose(name: str, scale: str, overrides: tuple[str, ...]) -> DictConfig:
+    # Composing takes ~0.1 s; the listing and the tests ask for each sweep several times.
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="train", overrides=[f"+sweep={name}", f"scale={scale}", *overrides],
+                       return_hydra_config=True)
+
+
+def jobs(name: str, scale: str = "paper", cfg: DictConfig | None = None) -> list[list[str]]:
+    """Each job's overrides ("key=value"), in launch order, as Hydra's basic sweeper makes them."""
+    cfg = composed(name, scale) if cfg is None else cfg
+    node = cfg.hydra.sweeper.params  # None where the sweep is one job
+    params = OmegaConf.to_container(node, resolve=True) if node is not None else {}
+    parsed = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()])
+    return BasicSweeper.split_arguments(parsed, max_batch_size=None)[0]
+
+
+def size(name: str, scale: str = "paper") -> Size:
+    """Jobs, trials and model-steps of a sweep at a scale (no training).
+
+    A job's `trials` and `steps` are its own overrides where the sweep varies them, else
+    the composed config's values.
+    """
+    cfg = composed(name, scale)
+    total_trials = model_steps = 0
+    per_job = set()
+    job_list = jobs(name, scale, cfg)
+    for overrides in job_list:
+        values = dict(o.split("=", 1) for o in overrides)
+        trials, steps = int(values.get("trials", cfg.trials)), int(values.get("steps", cfg.steps))
+        total_trials += trials
+        model_steps += trials * steps
+        per_job.add(trials)
+    return Size(len(job_list), total_trials, model_steps, per_job)
+
+
+def _jobs_x_trials(s: Size) -> str:
+    if len(s.trials_per_job) == 1:
+        return f"{s.jobs} × {next(iter(s.trials_per_job))}"
+    return f"{s.jobs} jobs, {s.trials} trials"
+
+
+def table(markdown: bool = False) -> str:
+    """Every sweep's figure, size at each scale, and command, as text or a markdown table."""
+    rows = []
+    totals = {scale: [0, 0, 0] for scale in SCALES}
+    for name in names():
+        row = [title(name).split(":")[0], name]
+        for scale in SCALES:
+            s = size(name, scale)
+            row += [_jobs_x_trials(s), f"{s.model_steps:,}"]
+            totals[scale] = [a + b for a, b in zip(totals[scale], (s.jobs, s.trials, s.model_steps))]
+        rows.append(row + [command(name)])
+    total = ["all", ""]
+    for scale in SCALES:
+        jobs_, trials, steps = totals[scale]
+        total += [f"{jobs_} jobs, {trials:,} trials", f"{steps:,}"]
+    rows.append(total + [""])
+    header = ["figure", "sweep", "jobs × trials", "model-steps", "smoke: jobs × trials",
+              "smoke: model-steps", "command"]
+    if markdown:
+        lines = [header, ["---"] * len(header)] + [
+            [c if i != len(header) - 1 or not c else f"`{c}`" for i, c in enumerate(r)] for r in rows]
+        return "\n".join("| " + " | ".join(r) + " |" for r in lines)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m circle_survival.sweeps",
+        description="List the named sweeps (one per paper figure) with their jobs, trials and "
+                    "model-steps (trials x AdamW steps) at paper and smoke scale; runs nothing. "
+                    "Run one with: python -m circle_survival.train -m +sweep=NAME [scale=smoke]")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table (README's)")
+    args = parser.parse_args(argv)
+    print(table(markdown=args.markdown))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The named sweeps: each composes, holds the paper's settings, and runs end to end."""
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import open_dict
+
+from circle_survival import sweeps
+from circle_survival.config import SCALES, to_dataclass, validate
+from circle_survival.trainer import logged_steps, snapshot_steps
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def swept(name: str, scale: str) -> dict[str, list[str]]:
+    """Each swept key's values, in order, from the sweep's job list."""
+    values: dict[str, list[str]] = {}
+    for job in sweeps.jobs(name, scale):
+        for item in job:
+            key, value = item.split("=", 1)
+            if value not in values.setdefault(key, []):
+                values[key].append(value)
+    return values
+
+
+def job_config(name: str, scale: str, overrides: list[str]):
+    """One job's config as the task function sees it (Hydra's resolvers answering)."""
+    cfg = sweeps.composed(name, scale, tuple(overrides))
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return to_dataclass(cfg)
+
+
+def test_one_sweep_file_per_figure():
+    assert sweeps.names()[:len(sweeps.ORDER)] == list(sweeps.ORDER)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("name", sweeps.names())
+def test_every_sweep_composes_and_its_jobs_validate(name, scale):
+    job_list = sweeps.jobs(name, scale)
+    size = sweeps.size(name, scale)
+    for overrides in {0: job_list[0], -1: job_list[-1]}.values():
+        cfg = job_config(name, scale, overrides)
+        validate(cfg)
+        assert cfg.sweep == name and cfg.scale == scale
+        assert cfg.trials in size.trials_per_job
+    if name == "fig12":  # the ablations read the unablated job of the same sweep
+        cfg = job_config(name, scale, ["perturbation=keep_top2", "steps=7"])
+        suffix = "" if scale == "paper" else "-smoke"
+        assert cfg.perturbation.source == f"multirun/fig12{suffix}/perturbation=none,steps=7"
+        assert (cfg.perturbation.kind, cfg.perturbation.top) == ("keep", 2)
+
+
+def floats(values):
+    return np.array([float(v) for v in values])
+
+
+def test_paper_scale_settings_follow_the_paper():
+    """Known answers: paper-facts.md, table "Experiments, with the settings the authors used"."""
+    primes = [p for p in range(13, 128) if all(p % q for q in range(2, p))]
+    expect = {  # name: (swept values, trials per job)
+        "fig4": ({"d": list(range(16, 129))}, 5),
+        "fig5_top": ({"p": primes}, 100),
+        "fig5_bottom": ({"d": list(range(16, 129))}, 50),
+        "fig6_left": ({"init_seed": list(range(10))}, 50),
+        "fig7": ({}, 100),
+        "fig9": ({"d": list(range(4, 96))}, 10),
+        "fig11": ({"d": list(range(16, 129))}, 50),
+        "fig14": ({"p": list(range(16, 102))}, 20),
+        "fig2": ({}, 1), "fig3": ({}, 1), "fig8": ({}, 1), "fig13": ({}, 1),
+    }
+    for name, (values, trials) in expect.items():
+        got = {k: [int(v) for v in vs] for k, vs in swept(name, "paper").items()}
+        assert got == values, name
+        assert sweeps.size(name, "paper").trials_per_job == {trials}, name
+
+    def fixed(name, overrides=()):
+        return job_config(name, "paper", list(overrides))
+
+    for name in sweeps.ORDER:
+        cfg = fixed(name, sweeps.jobs(name, "paper")[0])
+        assert cfg.steps == (1 if name == "fig11" else 30_000), name  # fig11: initialisation only
+        if name not in ("fig4", "fig5_bottom", "fig9", "fig11"):
+            assert cfg.d == 128, name
+        if name not in ("fig5_top", "fig14"):
+            assert cfg.p == 59, name
+        assert (cfg.optim.weight_decay == 0.5) == (name != "fig10"), name
+
+    fig4 = fixed("fig4", ["d=16"])
+    assert fig4.freeze_embedding
+    assert {500, 1000, 5000, 10_000} <= set(logged_steps(fig4.steps, fig4.log.dense_steps, fig4.log.every))
+    assert sorted(fixed("fig6_left").vary) == ["mlp", "split"]
+
+    middle = swept("fig6_middle", "paper")
+    assert [int(v) for v in middle["init_seed"]] == list(range(8))
+    np.testing.assert_allclose(floats(middle["perturbation.alpha"]), np.linspace(0.85, 1.15, 50), atol=1e-6)
+    m = fixed("fig6_middle")
+    assert (m.perturbation.kind, m.perturbation.ks, sorted(m.vary)) == ("scale", [25], ["mlp", "split"])
+    assert sweeps.size("fig6_middle", "paper").trials_per_job == {50}
+
+    right = swept("fig6_right", "paper")
+    np.testing.assert_allclose(floats(right["perturbation.r"]), np.exp(np.linspace(-4, 0, 16)), rtol=1e-5)
+    r = fixed("fig6_right")
+    assert (r.perturbation.kind, r.perturbation.scale, r.perturbation.eps) == ("construct", 80.0, 1e-6)
+    assert r.vary == ["embedding"] and r.init_seed == 0
+    assert sweeps.size("fig6_right", "paper").trials_per_job == {100}
+
+    assert fixed("fig7").vary == ["mlp"]
+    assert fixed("fig8").snapshots.every == 100
+    assert fixed("fig9", ["d=4"]).log.dense_steps >= 1000  # signals every step of the first 1000
+
+    wd = floats(swept("fig10", "paper")["optim.weight_decay"])
+    want = np.concatenate([[0], np.linspace(0.1, 1.5, 16), 10 ** np.linspace(-4, -2, 16)])
+    np.testing.assert_allclose(wd, want, rtol=1e-5)
+    assert sweeps.size("fig10", "paper").trials_per_job == {50}
+
+    assert swept("fig12", "paper") == {"perturbation": ["none", "keep_top1", "keep_top2",
+                                                         "keep_random1", "keep_random2"]}
+    assert sweeps.size("fig12", "paper").trials_per_job == {1}
+    assert fixed("fig12", ["perturbation=none"]).seed == 0
+
+
+def test_listing_and_readme_table(capsys):
+    sweeps.main([])
+    text = capsys.readouterr().out
+    for name in sweeps.ORDER:
+        assert f" {name} " in text
+    assert "600,000,000" in text  # fig6_middle: 400 jobs x 50 trials x 30k steps
+    # README's table is this command's output, not hand-written
+    assert sweeps.table(markdown=True) in README.read_text(), \
+        "README's sweep table is stale: paste in `python -m circle_survival.sweeps --markdown`"
+
+
+# ---- end to end: every sweep at smoke scale, made tinier on the command line -------------
+
+TINY = ["steps=12", "model.width=8", "log.dense_steps=4", "log.every=4", "checkpoint_every=0",
+        "progress=off"]
+
+
+def run_sweep(cwd: Path, name: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "circle_survival.train", "-m", f"+sweep={name}",
+                           "scale=smoke", *TINY], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """Every sweep run once, from a directory outside the repository, two at a time."""
+    cwd = tmp_path_factory.mktemp("sweeps")
+    with ThreadPoolExecutor(2) as pool:
+        done = dict(zip(sweeps.names(), pool.map(lambda n: run_sweep(cwd, n), sweeps.names())))
+    return cwd, done
+
+
+def read(cwd: Path, name: str, file: str = "trials") -> pd.DataFrame:
+    paths = sorted((cwd / "multirun" / f"{name}-smoke").glob(f"*/{file}.parquet"))
+    return pd.concat([pd.read_parquet(p).assign(job=p.parent.name) for p in paths], ignore_index=True)
+
+
+@pytest.mark.parametrize("name", sweeps.names())
+def test_every_sweep_runs_end_to_end(tiny_runs, name):
+    cwd, done = tiny_runs
+    assert done[name].returncode == 0, done[name].stderr[-3000:]
+    trials = read(cwd, name)
+    size = sweeps.size(name, "smoke")
+    assert trials.job.nunique() == size.jobs and len(trials) == size.trials
+    assert (trials.sweep == name).all() and (trials.scale == "smoke").all()
+    for key, values in swept(name, "smoke").items():  # every swept value is a column
+        column = "perturbation.kind" if key == "perturbation" else key
+        assert column in trials, column
+        if key != "perturbation":
+            np.testing.assert_allclose(sorted(set(trials[key].astype(float))), sorted(floats(values)))
+    params = read(cwd, name, "params")
+    for _, row in trials.drop_duplicates("job").iterrows():
+        want = snapshot_steps(row.steps, row["snapshots.every"], list(row["snapshots.steps"]))
+        assert sorted(params[params.job == row.job].step.unique()) == want
+
+
+def init_at(row, k):
+    return np.asarray(row["init_signal"])[k]
+
+
+def test_fig6_middle_scales_k_by_alpha(tiny_runs):
+    trials = read(tiny_runs[0], "fig6_middle")
+    assert (trials["perturbation.kind"] == "scale").all()
+    assert all(list(a) == [9] == list(ks) for a, ks in zip(trials["perturbation.applied"], trials["perturbation.ks"]))
+    pivot = {(r["init_seed"], r["trial"], r["perturbation.alpha"]): r for _, r in trials.iterrows()}
+    for seed in (0, 1):
+        for trial in (0, 1):
+            lo, one, hi = (pivot[(seed, trial, a)] for a in (0.85, 1.0, 1.15))
+            assert init_at(hi, 9) / init_at(lo, 9) == pytest.approx(1.15 / 0.85, rel=1e-5)
+            np.testing.assert_allclose(np.delete(hi.init_signal, 9), np.delete(one.init_signal, 9), rtol=1e-5)
+
+
+def test_fig6_right_constructs_two_frequencies(tiny_runs):
+    trials = read(tiny_runs[0], "fig6_right")
+    for _, row in trials.iterrows():
+        first, second = row["perturbation.applied"]
+        s = np.asarray(row.init_signal)
+        assert s[first] == pytest.approx(80, rel=1e-5)
+        assert s[second] == pytest.approx(80 * row["perturbation.r"], rel=1e-4)
+        assert np.all(np.delete(s[1:], [first - 1, second - 1]) == pytest.approx(1e-6, rel=1e-2))
+
+
+def test_fig12_ablations_keep_what_they_say(tiny_runs):
+    trials = read(tiny_runs[0], "fig12").set_index("job")
+    base = next(j for j in trials.index if "perturbation=none" in j)
+    final = np.asarray(trials.loc[base, "final_signal"])
+    strongest = [int(k) for k in 1 + np.argsort(-final[1:])]
+    for job, row in trials.iterrows():
+        kind = job.split("perturbation=")[1].split(",")[0]
+        applied = list(row["perturbation.applied"])
+        assert row["perturbation.kind"] == ("none" if kind == "none" else "keep")
+        want = {"none": None, "keep_top1": sorted(strongest[:1]), "keep_top2": sorted(strongest[:2])}
+        if kind in want:
+            assert applied == ([] if want[kind] is None else want[kind])
+        else:
+            assert len(applied) == int(kind[-1]) == row["perturbation.random"]
+        if kind != "none":  # only DC and the kept frequencies are nonzero at step 0
+            s = np.asarray(row.init_signal)
+            assert np.all(np.delete(s, [0, *applied]) < 1e-4) and np.all(s[applied] > 1)
+        assert row["perturbation.source"] == f"multirun/fig12-smoke/{base}"
+
+
+def test_fig4_freezes_and_fig11_shares_fig5_bottoms_initial_embeddings(tiny_runs):
+    cwd = tiny_runs[0]
+    assert read(cwd, "fig4")["freeze_embedding"].all()
+    fig11 = read(cwd, "fig11").set_index(["d", "trial"]).init_signal
+    fig5 = read(cwd, "fig5_bottom").set_index(["d", "trial"]).init_signal
+    common = fig11.index.intersection(fig5.index)
+    assert len(common) > 0
+    for key in common:
+        np.testing.assert_array_equal(fig11[key], fig5[key])
