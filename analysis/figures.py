@@ -25,11 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
                         help="Lasso alpha of the ODE fits (Fig 9, 15, 16; default %(default)s)")
     args = parser.parse_args(argv)
-    try:
-        trials, skipped = jobs.load_trials(args.root)
-    except jobs.DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    trials, skipped = jobs.load_or_exit(args.root)
     for skip in skipped:
         print(f"skipped {skip}")
     sweeps = figdata.Sweeps(trials, lasso=args.lasso)

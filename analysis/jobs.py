@@ -12,6 +12,7 @@ the files were produced. Problems with single jobs never raise: they come back a
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,6 +169,16 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
     trials = trials.sort_values(["job", "trial"], kind="stable").reset_index(drop=True)
     return trials, sorted(skipped, key=lambda s: s.path)
 
+
+
+def load_or_exit(roots) -> tuple[pd.DataFrame, list[Skip]]:
+    """`load_trials` for the command-line scripts: an expected problem is one line on
+    stderr and exit status 2."""
+    try:
+        return load_trials(roots)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 def problem(err: Exception) -> str:
     """One line for data that is there but unusable: a KeyError is a missing column."""

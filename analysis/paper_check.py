@@ -37,11 +37,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
                         help="Lasso alpha of the ODE fits (default %(default)s)")
     args = parser.parse_args(argv)
-    try:
-        trials, skipped = jobs.load_trials(args.roots)
-    except jobs.DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    trials, skipped = jobs.load_or_exit(args.roots)
     sweeps = figdata.Sweeps(trials, lasso=args.lasso)
     problems = []
     rows = claims.check_all(sweeps, problems)

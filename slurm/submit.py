@@ -13,6 +13,7 @@ GPU-hours are model-steps / --rate: measure your GPU's rate with
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from circle_survival import sweeps  # noqa: E402
+
+# Sweeps whose jobs read another job's results: these overrides run first, to the end.
+# (fig12's ablations keep the strongest frequencies of its unablated run.)
+PREREQUISITES = {"fig12": ["perturbation=none"]}
 
 # An assumption, not a measurement: model-steps per second of one GPU at 100 trials per
 # job. Replace it with your own figure (--rate).
@@ -51,9 +56,12 @@ def submit(names: list[str], scale: str, extra: list[str]) -> int:
     for name in names:
         cmd = [sys.executable, "-m", "circle_survival.train", "-m", f"+sweep={name}",
                f"scale={scale}", "hydra/launcher=slurm", *extra]
+        steps = [cmd + PREREQUISITES[name]] if name in PREREQUISITES else []
+        chain = " && ".join(shlex.join(c) for c in [*steps, cmd])
         log = open(log_dir / f"{name}.log", "a")
-        print(f"{name}: {' '.join(cmd[1:])}  (log: {log.name})")
-        running.append((name, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log))
+        print(f"{name}: {chain}  (log: {log.name})")
+        running.append((name, subprocess.Popen(chain, shell=True, stdout=log,
+                                               stderr=subprocess.STDOUT), log))
     failed = 0
     for name, proc, log in running:
         code = proc.wait()

@@ -72,27 +72,30 @@ def test_even_and_composite_p_run(tiny_cfg, p):
     assert np.isfinite(r.metrics).all() and np.isfinite(r.signal).all()
 
 
-def test_resume_from_state_is_bitwise_identical(tiny_cfg):
-    cfg = tiny_cfg(steps=40)
+def crash_and_resume(cfg, save_at: int, crash_at: int):
+    """Train straight through, and again with a state saved at `save_at`, a crash at
+    `crash_at` and a new Trainer resumed from the saved state: both results."""
     straight = train(cfg)
-
-    first = Trainer(cfg)
     saved = {}
 
     class Stop(Exception):
         pass
 
-    def crash_at_17(tr):
-        if tr.step == 13:
+    def crash(tr):
+        if tr.step == save_at:
             saved["state"] = tr.state_dict()
-        if tr.step == 17:
+        if tr.step == crash_at:
             raise Stop
 
     with pytest.raises(Stop):
-        first.run(crash_at_17)
+        Trainer(cfg).run(crash)
     second = Trainer(cfg)
     second.load_state_dict(saved["state"])
-    resumed = second.run()
+    return straight, second.run()
+
+
+def test_resume_from_state_is_bitwise_identical(tiny_cfg):
+    straight, resumed = crash_and_resume(tiny_cfg(steps=40), save_at=13, crash_at=17)
     np.testing.assert_array_equal(straight.signal, resumed.signal)
     np.testing.assert_array_equal(straight.metrics, resumed.metrics)
     np.testing.assert_array_equal(straight.final_spectrum, resumed.final_spectrum)
@@ -106,26 +109,8 @@ def test_snapshot_steps_cadence():
 
 def test_snapshots_at_configured_steps_survive_resume(tiny_cfg):
     cfg = tiny_cfg(steps=40, **{"snapshots.every": 15, "snapshots.steps": [7]})
-    straight = train(cfg)
-    assert sorted(straight.params) == [0, 7, 15, 30, 40]
-    first = Trainer(cfg)
-
-    class Stop(Exception):
-        pass
-
-    saved = {}
-
-    def crash(tr):
-        if tr.step == 20:
-            saved["state"] = tr.state_dict()
-            raise Stop
-
-    with pytest.raises(Stop):
-        first.run(crash)
-    second = Trainer(cfg)
-    second.load_state_dict(saved["state"])
-    resumed = second.run()
-    assert sorted(resumed.params) == sorted(straight.params)
+    straight, resumed = crash_and_resume(cfg, save_at=20, crash_at=20)
+    assert sorted(straight.params) == sorted(resumed.params) == [0, 7, 15, 30, 40]
     for step, named in straight.params.items():
         for name, value in named.items():
             assert torch.equal(value, resumed.params[step][name]), (step, name)

@@ -30,10 +30,12 @@ COMMON = ["d=16", "steps=300", "circles.rule=threshold", "circles.threshold=7", 
 def sweep_root(tmp_path_factory):
     """A multirun (fig5_top and fig9 at p = 11, 13) and a single run (fig7, fixed embedding)."""
     root = tmp_path_factory.mktemp("e2e")
+    # The named sweeps themselves, shrunk further on the command line.
     commands = [
-        ["-m", "p=11,13", "trials=4", "sweep=fig5_top,fig9", f"hydra.sweep.dir={root / 'multirun'}"],
-        ["p=11", "trials=6", "vary=[mlp,split]", "sweep=fig7", f"hydra.run.dir={root / 'outputs' / 'fig7'}"],
-    ]
+        ["-m", f"+sweep={name}", "p=11,13", "trials=4", f"hydra.sweep.dir={root / 'multirun' / name}"]
+        for name in ("fig5_top", "fig9")
+    ] + [["-m", "+sweep=fig7", "p=11", "trials=6", "vary=[mlp,split]",
+          f"hydra.sweep.dir={root / 'outputs' / 'fig7'}"]]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # tiny models: one thread is fastest on a shared machine
     for args in commands:
         done = subprocess.run([sys.executable, "-m", "circle_survival.train", *args, *COMMON],
