@@ -18,7 +18,6 @@ trials in one block.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,6 +26,7 @@ import torch
 
 from .config import TrainConfig, validate
 from .data import all_pairs, split
+from .denormals import flushed_denormals
 from .fourier import half, spectrum
 from .model import forward, init_params, per_trial_loss
 from .perturbation import perturb
@@ -70,20 +70,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-@contextlib.contextmanager
-def _flush_denormals(device: torch.device):
-    # Late in training losses reach ~1e-5 and CPU arithmetic on denormal floats runs
-    # about 3x slower; flushing them to zero changes nothing measurable.
-    if device.type != "cpu":
-        yield
-        return
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
 
 
 def _fused_ok(device: torch.device, dtype: torch.dtype) -> bool:
@@ -165,7 +151,7 @@ class Trainer:
         log_row = {s: i for i, s in enumerate(self.log_steps)}
         bar = progress(cfg.progress, total=cfg.steps, desc=f"p={cfg.p} d={cfg.d} x{cfg.trials}")
         bar.update(self.step)
-        with _flush_denormals(self.device):
+        with flushed_denormals(self.device):
             while self.step <= cfg.steps:
                 step = self.step
                 for s, blk in zip(self.slices, self.blocks):
