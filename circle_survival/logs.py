@@ -84,7 +84,7 @@ def trial_circles(cfg: TrainConfig, result: TrainResult) -> list[list[int]]:
     return [circle_list(row) for row in alive]
 
 
-def trials_table(cfg: TrainConfig, result: TrainResult, extra: dict | None = None) -> pa.Table:
+def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
     """One row per trial: every result-relevant config value as a column, then results."""
     T = len(result.trials)
     flat = flatten(cfg)
@@ -97,7 +97,6 @@ def trials_table(cfg: TrainConfig, result: TrainResult, extra: dict | None = Non
     columns["device"] = pa.array([result.device] * T, pa.string())
     applied = result.applied if result.applied is not None else [[] for _ in range(T)]
     columns["perturbation.applied"] = pa.array(applied, pa.list_(pa.int32()))
-    columns.update(extra or {})
     columns.update({
         "n_circles": pa.array([len(c) for c in circles], pa.int32()),
         "circles": pa.array(circles, pa.list_(pa.int32())),
@@ -112,13 +111,13 @@ def trials_table(cfg: TrainConfig, result: TrainResult, extra: dict | None = Non
     return table.replace_schema_metadata({CONFIG_KEY: json.dumps(flat, sort_keys=True)})
 
 
-def write_job(out_dir: Path, cfg: TrainConfig, result: TrainResult, extra: dict | None = None) -> None:
+def write_job(out_dir: Path, cfg: TrainConfig, result: TrainResult) -> None:
     """All four files; trials.parquet last, as the mark of a complete job."""
     out_dir.mkdir(parents=True, exist_ok=True)
     write_table(signals_table(result), out_dir / "signals.parquet")
     write_table(metrics_table(result), out_dir / "metrics.parquet")
     write_table(params_table(result), out_dir / "params.parquet")
-    write_table(trials_table(cfg, result, extra), out_dir / "trials.parquet")
+    write_table(trials_table(cfg, result), out_dir / "trials.parquet")
 
 
 def stored_config(out_dir: Path) -> dict | None:
