@@ -100,7 +100,7 @@ def fig4(sweeps):
     p = int(table["p"].iloc[0])
     fig, axes = plotting.figure(1, 2, title=f"Fig 4: frozen random embedding, only the MLP trains (p = {p})")
     for ax, zoom in zip(axes[0], (False, True)):
-        for target, part in table.groupby("target"):
+        for _, part in table.groupby("target"):
             plotting.line_with_band(ax, part["d"], part["mean"], part["lo"], part["hi"],
                                     label=f"step {part['step'].iloc[0]}", marker=".")
         ax.axvline(p, color="0.3", linestyle="--", linewidth=1, label="d = p")

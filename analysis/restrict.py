@@ -58,7 +58,7 @@ def restricted_curves(params: pd.DataFrame, trial: int, keep: dict) -> pd.DataFr
     label, step, loss, acc.
     """
     rows = []
-    for (t, step), weights in sorted(snapshots(params[params["trial"] == trial]).items()):
+    for (_, step), weights in sorted(snapshots(params[params["trial"] == trial]).items()):
         for label, ks in keep.items():
             loss, acc = evaluate(weights, fourier.keep_frequencies(weights["E"], ks))
             rows.append({"label": label, "step": step, "loss": loss, "acc": acc})

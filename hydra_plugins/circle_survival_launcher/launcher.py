@@ -38,14 +38,15 @@ class _Reporting:
     config: Any
     hydra_context: Any
 
-    def _job_dir_if_complete(self, overrides: Sequence[str]) -> Path | None:
+    def _complete(self, overrides: Sequence[str]) -> bool:
+        """Whether this job's output directory already holds its finished results."""
         cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
         out_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
         task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
         try:
-            return out_dir if is_complete(out_dir, to_dataclass(task)) else None
+            return is_complete(out_dir, to_dataclass(task))
         except ConfigError:
-            return None  # the job itself will report the problem in its own log
+            return False  # the job itself will report the problem in its own log
 
     def _executor(self):
         import submitit
@@ -67,7 +68,7 @@ class _Reporting:
         returns: dict[int, JobReturn] = {}
         todo = []
         for idx, overrides in numbered:
-            if self._job_dir_if_complete(overrides) is not None:
+            if self._complete(overrides):
                 returns[idx] = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
             else:
                 todo.append((idx, overrides))
