@@ -11,6 +11,7 @@ frequency, all conditions pooled) and skipped.csv.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,11 +104,12 @@ def main(argv=None) -> int:
     except jobs.DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    paths = write(result, args.out)  # before printing: a closed pipe must not cost the tables
     print(report(result))
-    paths = write(result, args.out)
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     return 0
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends it quietly, as other tools
     sys.exit(main())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis import figdata, gradient, jobs, stats, survival
+from analysis import figdata, gradient, groups, jobs, stats, survival
 
 # Sweeps whose trials are plain training runs at some (p, d, weight decay).
 PLAIN_SWEEPS = ("fig5_top", "fig5_bottom", "fig14", "fig10")
@@ -66,8 +66,9 @@ def circles_at_default(sweeps):
                  _ci(lo, hi), len(default), bool(3 <= mean <= 5), "mean within [3, 5]")
 
 
-def _trend(sweep, x, label, sign, log=False):
-    """A claim that n_circles rises (sign +1) or falls (-1) with config column x (or log10 x)."""
+def _trend(sweep, x, label, figure, sign, log=False, held=()):
+    """A claim that n_circles rises (sign +1) or falls (-1) with config column x (or log10 x),
+    labelled with the values of the `held` columns as found in the trials."""
     direction = "above" if sign > 0 else "below"
 
     def check(sweeps):
@@ -80,17 +81,19 @@ def _trend(sweep, x, label, sign, log=False):
             return None
         xs = np.log10(values[keep]) if log else values[keep]
         slope, lo, hi = stats.slope_interval(xs, trials["n_circles"].to_numpy(dtype=float)[keep])
-        return Claim(label, "rises" if sign > 0 else "falls",
+        name = f"{label} ({', '.join([*groups.fixed_values(trials, *held), figure])})"
+        return Claim(name, "rises" if sign > 0 else "falls",
                      f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", _ci(lo, hi, "+.3g"), int(keep.sum()),
                      bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0")
     check.__name__ = f"circles_vs_{x}"
     return check
 
 
-circles_vs_p = _trend("fig5_top", "p", "circles rise with p (d = 128, Fig. 5 top)", +1)
-circles_vs_d = _trend("fig5_bottom", "d", "circles rise with d (p = 59, Fig. 5 bottom)", +1)
-circles_vs_all_p = _trend("fig14", "p", "circles rise with p, every integer p (Fig. 14)", +1)
-circles_vs_wd = _trend("fig10", "optim.weight_decay", "circles fall as weight decay rises (Fig. 10)", -1, log=True)
+circles_vs_p = _trend("fig5_top", "p", "circles rise with p", "Fig. 5 top", +1, held=["d"])
+circles_vs_d = _trend("fig5_bottom", "d", "circles rise with d", "Fig. 5 bottom", +1, held=["p"])
+circles_vs_all_p = _trend("fig14", "p", "circles rise with p, every integer p", "Fig. 14", +1)
+circles_vs_wd = _trend("fig10", "optim.weight_decay", "circles fall as weight decay rises", "Fig. 10", -1,
+                       log=True)
 
 
 def no_weight_decay(sweeps):

@@ -2,6 +2,7 @@
 
     keys = varying_keys(trials)                 # e.g. ["sweep", "p"]
     table = summarise(trials, keys)             # n, mean, sd, 95 % t and bootstrap CIs of n_circles
+    fixed_values(trials, "p", "d")              # ["d = 128", "p = 59"]: those with one value
 """
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from analysis import jobs, stats
 # Config that shards or records a run without changing what is sampled: jobs that
 # differ only here are replicates of one condition, not different conditions.
 REPLICATE_COLUMNS = ("trials", "trial_offset", "seed", "device", "log.dense_steps", "log.every")
+
+
+def fixed_values(trials: pd.DataFrame, *columns: str) -> list[str]:
+    """["d = 128", "p = 59"] for the columns that hold one value in these trials."""
+    return [f"{c} = {trials[c].iloc[0]:g}" for c in sorted(columns) if trials[c].nunique() == 1]
 
 
 def varying_keys(trials: pd.DataFrame) -> list[str]:

@@ -9,6 +9,7 @@ and writes the same table to --out.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -50,12 +51,13 @@ def main(argv=None) -> int:
               f"(sweeps found: {', '.join(sweeps.trials) or 'none'})")
         return 0
     text = markdown(rows)
-    print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(f"# Paper check: {' '.join(args.roots)}\n\n{text}\n")
+    print(text)
     print(f"\nwrote {args.out}")
     return 0
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends it quietly, as other tools
     sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import figdata, fourier, gradient, ode, plotting, stats, survival
+from analysis import figdata, fourier, gradient, groups, ode, plotting, stats, survival
 from analysis.plotting import DEAD, SURVIVED
 
 # figure -> the named sweeps whose jobs hold its data
@@ -394,8 +394,8 @@ def _tokens(ax, x, y):
 
 
 def _fixed(trials, *columns) -> str:
-    """" (p = 59, d = 128)" for the columns that hold one value in these trials."""
-    fixed = [f"{c} = {trials[c].iloc[0]:g}" for c in sorted(columns) if trials[c].nunique() == 1]
+    """" (d = 128, p = 59)" for the columns that hold one value in these trials."""
+    fixed = groups.fixed_values(trials, *columns)
     return f" ({', '.join(fixed)})" if fixed else ""
 
 

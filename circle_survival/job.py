@@ -7,13 +7,20 @@ The checkpoint (`checkpoint.pt`, the whole Trainer state) is written every
 requeue, cancel or preemption; SIGUSR2, submitit's timeout warning; Ctrl-C), always
 between two steps, under a temporary name and renamed. It is removed once the results
 are written, so a job killed at any moment and rerun with the same config resumes.
+
+While it runs, a job holds a lock on `.lock` in its directory: a second process on the
+same job (a sweep resubmitted while its jobs still run) stops with `JobRunning` instead
+of training it twice and racing to write the same files.
 """
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import signal
+import socket
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,6 +32,51 @@ from .trainer import Trainer, TrainResult
 
 log = logging.getLogger("circle_survival")
 CHECKPOINT = "checkpoint.pt"
+LOCK = ".lock"
+
+
+class JobRunning(RuntimeError):
+    """Another process holds this job's lock."""
+
+
+@contextmanager
+def job_lock(out_dir: Path):
+    """Hold out_dir/.lock for the duration; JobRunning if another process holds it.
+
+    The file is removed on release. A process that opened it just before that finds,
+    once it gets the lock, that the path no longer names its file, and tries again.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / LOCK
+    while True:
+        f = open(path, "a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise JobRunning(f"{out_dir} is being trained by {holder}; wait for it to "
+                             "finish or stop it, then rerun") from None
+        except OSError as err:  # a file system without locks: run unguarded
+            f.close()
+            log.warning("cannot lock %s (%s); a second process could run this job too", path, err)
+            yield
+            return
+        try:
+            if os.stat(path).st_ino == os.fstat(f.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        f.close()
+    try:
+        f.truncate(0)
+        f.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        f.flush()
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # before unlocking, so no one locks a stale file
+        f.close()
 
 
 def _differences(stored: dict, wanted: dict) -> list[str]:
@@ -119,6 +171,11 @@ def run_job(cfg: TrainConfig, out_dir: Path) -> TrainResult | None:
     """Train one job into out_dir; None if its outputs were already complete."""
     validate(cfg)
     out_dir = Path(out_dir)
+    with job_lock(out_dir):
+        return _run_locked(cfg, out_dir)
+
+
+def _run_locked(cfg: TrainConfig, out_dir: Path) -> TrainResult | None:
     ckpt = out_dir / CHECKPOINT
     if cfg.force:
         # The completeness mark goes first: a redo killed midway must not look complete.

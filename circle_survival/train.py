@@ -12,12 +12,15 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ValidationError
 
 from hydra_plugins.circle_survival_launcher import register as register_launchers
 
 from .config import ConfigError, TrainConfig, leaves, to_dataclass
-from .job import run_job
+from .job import JobRunning, run_job
 
 log = logging.getLogger("circle_survival")
 
@@ -46,16 +49,29 @@ def known_keys() -> set[str]:
     return keys
 
 
-def unknown_override(args: list[str]) -> str | None:
-    """The first command-line override naming no config key (Hydra's own message for
-    this spans five lines; ours is one)."""
-    known = known_keys()
+def override_error(args: list[str]) -> str | None:
+    """The first command-line override naming no config key, or giving a key a value of
+    the wrong type (`p=abc`), as one line; Hydra's own messages for these span five."""
+    known, fields = known_keys(), leaves(TrainConfig())
+    conf = OmegaConf.structured(TrainConfig)
     for arg in args:
         key = arg.split("=", 1)[0]
         if arg.startswith("-") or "=" not in arg or key.startswith(("+", "~", "hydra")):
             continue
         if key not in known:
-            return key
+            return f"unknown config key {key!r}; known keys: {', '.join(sorted(known))}"
+        if key in fields:
+            try:
+                override = OverridesParser.create().parse_override(arg)
+                values = (list(override.sweep_iterator()) if override.is_sweep_override()
+                          else [override.value()])
+            except HydraException:  # bad syntax or an interval sweep: Hydra reports it
+                continue
+            for value in values:
+                try:
+                    OmegaConf.update(conf, key, value, merge=True)
+                except ValidationError as err:
+                    return f"invalid config: {key}={value!r} ({err.msg.splitlines()[0]})"
     return None
 
 
@@ -69,6 +85,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         run_job(to_dataclass(cfg), out_dir)
+    except JobRunning as err:  # the running job's files are not ours to discard
+        _fail(str(err))
     except ConfigError as err:
         _discard_hydra_files(out_dir)
         _fail(str(err))
@@ -78,9 +96,9 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    key = unknown_override(sys.argv[1:])
-    if key is not None:
-        _fail(f"unknown config key {key!r}; known keys: {', '.join(sorted(known_keys()))}")
+    error = override_error(sys.argv[1:])
+    if error is not None:
+        _fail(error)
     register_launchers()
     _hydra_main()
 

@@ -28,7 +28,7 @@ from .config import TrainConfig, validate
 from .data import all_pairs, split
 from .denormals import flushed_denormals
 from .fourier import half, spectrum
-from .model import forward, init_params, per_trial_loss
+from .model import forward, init_params, loss_and_grads, per_trial_loss
 from .perturbation import perturb
 from .progress import progress
 from .seeding import generator
@@ -101,8 +101,8 @@ class Trainer:
 
         init = init_params(cfg, self.trials)  # {name: (T, ...)} float64 on CPU
         init["E"], self.applied = perturb(cfg, init["E"], self.trials)
-        self.blocks = [{k: v[s].to(dev, self.dtype).requires_grad_(True) for k, v in init.items()}
-                       for s in self.slices]
+        # Gradients come from model.loss_and_grads, not autograd: no parameter requires grad.
+        self.blocks = [{k: v[s].to(dev, self.dtype) for k, v in init.items()} for s in self.slices]
         a, b, y = all_pairs(cfg.p)
         train_idx, test_idx = zip(*(split(cfg.p, cfg.train_frac, generator(cfg, "split", t))
                                     for t in self.trials))
@@ -110,7 +110,7 @@ class Trainer:
         self.train = [t.to(dev) for t in (a[train_idx], b[train_idx], y[train_idx])]  # (T, n_train)
         self.test = [t.to(dev) for t in (a[test_idx], b[test_idx], y[test_idx])]  # (T, n_test)
 
-        # A frozen embedding keeps requires_grad so that its gradient signal is logged.
+        # A frozen embedding still gets a gradient, for its logged gradient signal.
         trained = [v for blk in self.blocks for k, v in blk.items()
                    if k != "E" or not cfg.freeze_embedding]
         o = cfg.optim
@@ -130,13 +130,13 @@ class Trainer:
         self.step = 0  # the next step to compute
 
     def param(self, name: str) -> torch.Tensor:
-        """One parameter of all trials, (T, *shape), detached."""
-        return torch.cat([blk[name].detach() for blk in self.blocks])
+        """One parameter of all trials, (T, *shape)."""
+        return torch.cat([blk[name] for blk in self.blocks])
 
     def _record(self, row: int, s: slice, blk: dict, logits: torch.Tensor,
                 loss: torch.Tensor) -> None:
         E = blk["E"]
-        self.signal[row, s] = half(spectrum(E.detach()))
+        self.signal[row, s] = half(spectrum(E))
         self.grad_signal[row, s] = half(spectrum(E.grad))
         a, b, y = (t[s] for t in self.test)
         test_logits = forward(blk, a, b)
@@ -157,14 +157,11 @@ class Trainer:
                 for s, blk in zip(self.slices, self.blocks):
                     # Gradient at the parameters of `step`; the last pass only logs.
                     a, b, y = (t[s] for t in self.train)
-                    logits = forward(blk, a, b)
-                    loss = per_trial_loss(logits, y)  # (trials in block,)
-                    loss.sum().backward()
+                    loss, logits, grads = loss_and_grads(blk, a, b, y)  # loss: (trials in block,)
+                    for k, v in blk.items():
+                        v.grad = grads[k]
                     if step in log_row:
-                        with torch.no_grad():
-                            self._record(log_row[step], s, blk, logits, loss)
-                    if cfg.freeze_embedding:  # not in the optimizer, so never zeroed by it
-                        blk["E"].grad = None
+                        self._record(log_row[step], s, blk, logits, loss)
                 if step in self.snapshot_steps:
                     self.snapshots[step] = {k: self.param(k).float().cpu()
                                             for k in self.blocks[0]}
@@ -205,10 +202,9 @@ class Trainer:
 
     def load_state_dict(self, state: dict) -> None:
         """Resume from `state_dict()` of a Trainer built from the same config."""
-        with torch.no_grad():
-            for s, blk in zip(self.slices, self.blocks):
-                for k, v in blk.items():
-                    v.copy_(state["params"][k][s])
+        for s, blk in zip(self.slices, self.blocks):
+            for k, v in blk.items():
+                v.copy_(state["params"][k][s])
         self.opt.load_state_dict(state["opt"])
         for name, value in state["logs"].items():
             getattr(self, name).copy_(value)

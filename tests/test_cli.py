@@ -1,4 +1,8 @@
 """The Hydra app end to end, as a user runs it (subprocesses in a temporary directory)."""
+import subprocess
+import sys
+import time
+
 import pandas as pd
 import pytest
 
@@ -32,7 +36,8 @@ BAD = [
     (["p=2"], "p=2"), (["d=0"], "d=0"), (["trials=0"], "trials=0"), (["steps=0"], "steps=0"),
     (["optim.lr=0"], "optim.lr=0.0"), (["optim.weight_decay=-1"], "optim.weight_decay=-1.0"),
     (["train_frac=1.2"], "train_frac=1.2"), (["vary=[mlp,bogus]"], "vary="),
-    (["bogus_key=3"], "'bogus_key'"),
+    (["bogus_key=3"], "'bogus_key'"), (["p=abc"], "p='abc'"), (["-m", "p=7,abc"], "p='abc'"),
+    (["freeze_embedding=maybe"], "freeze_embedding='maybe'"), (["d=3.5"], "d=3.5"),
 ]
 
 
@@ -69,3 +74,24 @@ def test_a_crashing_job_keeps_its_traceback_in_its_own_log(tmp_path):
     assert out.returncode != 0
     log = (tmp_path / "job" / "train.log").read_text()
     assert "job failed" in log and "Traceback (most recent call last)" in log
+
+
+def test_a_second_process_on_a_running_job_stops_and_leaves_it_alone(tmp_path):
+    first = subprocess.Popen([sys.executable, "-m", "circle_survival.train", "p=7", *TINY,
+                              "steps=1000000", "hydra.run.dir=job"], cwd=tmp_path,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        lock = tmp_path / "job" / ".lock"
+        deadline = time.monotonic() + 120
+        while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        out = run(tmp_path, "p=7", *TINY, "steps=1000000", "hydra.run.dir=job")
+        lines = [line for line in out.stderr.splitlines() if line.strip()]
+        assert out.returncode == 2 and len(lines) == 1, out.stderr
+        assert f"being trained by pid {first.pid} on " in lines[0]
+        assert first.poll() is None  # still training, its files in place
+        assert {".hydra", "train.log", ".lock"} <= {f.name for f in (tmp_path / "job").iterdir()}
+    finally:
+        first.terminate()  # SIGTERM: it checkpoints at the next step boundary and stops
+        first.wait(timeout=120)
+    assert (tmp_path / "job" / "checkpoint.pt").exists()

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,3 +101,22 @@ def test_sigterm_mid_training_saves_a_checkpoint_then_stops(tmp_path, tiny_cfg, 
     for name in ("signals", "metrics", "trials"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "straight" / f"{name}.parquet"),
                                       pd.read_parquet(tmp_path / "killed" / f"{name}.parquet"))
+
+
+def test_a_job_already_running_is_not_run_twice(tmp_path, tiny_cfg):
+    cfg = tiny_cfg()
+    with job.job_lock(tmp_path / "run"):
+        assert (tmp_path / "run" / job.LOCK).read_text().startswith(f"pid {os.getpid()} on ")
+        with pytest.raises(job.JobRunning, match=f"being trained by pid {os.getpid()}"):
+            run_job(cfg, tmp_path / "run")
+        assert not (tmp_path / "run" / "trials.parquet").exists()
+    assert not (tmp_path / "run" / job.LOCK).exists()  # released and removed
+    assert run_job(cfg, tmp_path / "run") is not None
+    assert not (tmp_path / "run" / job.LOCK).exists()
+
+
+def test_a_stale_lock_file_does_not_block(tmp_path, tiny_cfg):
+    # A job killed outright leaves its lock file, but the kernel drops the lock itself.
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / job.LOCK).write_text("pid 1 on elsewhere")
+    assert run_job(tiny_cfg(), tmp_path / "run") is not None

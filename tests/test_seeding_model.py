@@ -2,7 +2,8 @@ import math
 
 import torch
 
-from circle_survival.model import forward, init_params, layer_shapes
+from circle_survival.model import (_sum_rows, _sum_rows_sorted, forward, init_params, layer_shapes,
+                                   loss_and_grads)
 from circle_survival.reference import PlainModel
 
 
@@ -48,3 +49,35 @@ def test_vectorised_forward_equals_plain_module(tiny_cfg):
     for t in range(3):
         plain = PlainModel.from_params(params, t)(a[t], b[t])
         torch.testing.assert_close(out[t], plain, atol=1e-12, rtol=1e-12)
+
+
+def test_hand_written_gradients_equal_autograd_of_plain_module(tiny_cfg):
+    cfg = tiny_cfg()
+    params = init_params(cfg, [0, 1, 2])
+    gen = torch.Generator().manual_seed(0)
+    a, b = (torch.randint(0, cfg.p, (3, 30), generator=gen) for _ in range(2))  # repeats rows
+    y = (a + b) % cfg.p
+    loss, logits, grads = loss_and_grads(params, a, b, y)
+    assert set(grads) == set(params)
+    for t in range(3):
+        plain = PlainModel.from_params(params, t)
+        plain_loss = torch.nn.functional.cross_entropy(plain(a[t], b[t]), y[t])
+        plain_loss.backward()
+        torch.testing.assert_close(loss[t], plain_loss.detach(), atol=1e-12, rtol=1e-12)
+        torch.testing.assert_close(logits[t], plain(a[t], b[t]).detach(), atol=1e-12, rtol=1e-12)
+        for name, value in plain.named_stack().items():
+            assert grads[name][t].shape == value.shape
+            torch.testing.assert_close(grads[name][t], value.grad, atol=1e-12, rtol=1e-12)
+
+
+def test_gpu_row_sums_equal_cpu_row_sums():
+    # The GPU's deterministic scatter, run on the CPU against the CPU's index_add_.
+    gen = torch.Generator().manual_seed(1)
+    dz = torch.randn(40, 5, generator=gen, dtype=torch.float64)
+    rows = torch.randint(0, 12, (40, 2), generator=gen)
+    expected = torch.zeros(12, 5, dtype=torch.float64)
+    for i, (r0, r1) in enumerate(rows.tolist()):
+        expected[r0] += dz[i]
+        expected[r1] += dz[i]
+    torch.testing.assert_close(_sum_rows(dz, rows, 12), expected, atol=1e-12, rtol=0)
+    torch.testing.assert_close(_sum_rows_sorted(dz, rows, 12), expected, atol=1e-12, rtol=0)

@@ -68,4 +68,4 @@ def test_planted_construction_ablation_and_ode(checked):
 def test_claims_without_data_are_left_out(planted):
     trials, _ = jobs.load_trials([planted.root])
     names = [c.claim for c in claims.check_all(figdata.Sweeps(trials))]
-    assert names == ["circles rise with p (d = 128, Fig. 5 top)"]
+    assert names == ["circles rise with p (d = 16, Fig. 5 top)"]  # d as found in the data

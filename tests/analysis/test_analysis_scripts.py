@@ -64,7 +64,7 @@ def test_paper_check_writes_markdown(figure_data, tmp_path, capsys):
     assert paper_check.main([str(figure_data.root), "--out", str(out)]) == 0
     text = out.read_text()
     assert text.startswith("# Paper check:")
-    assert "| claim" in text and "| circles rise with d (p = 59, Fig. 5 bottom)" in text
+    assert "| claim" in text and "| circles rise with d (p = 11, Fig. 5 bottom)" in text  # p of the data
     assert "Agreement rules:" in text
 
 
@@ -88,3 +88,15 @@ def test_unusable_sweep_data_is_a_listed_skip(tmp_path, capsys):
     assert "fig6: skipped: no column 'perturbation." in capsys.readouterr().out
     assert paper_check.main([root, "--out", str(tmp_path / "check.md")]) == 0
     assert "claim left out: perturbation_trend: no column 'perturbation." in capsys.readouterr().out
+
+
+def test_output_piped_into_head_ends_quietly_after_writing(planted, tmp_path):
+    # As in `python analysis/aggregate.py runs/ | head -1`: the reader goes away early.
+    proc = subprocess.Popen([sys.executable, "analysis/aggregate.py", str(planted.root), "--out",
+                             str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert len(pd.read_parquet(tmp_path / "all_trials.parquet")) == 16  # written first

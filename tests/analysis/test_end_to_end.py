@@ -87,7 +87,7 @@ def test_paper_check_numbers(sweep_root, tmp_path, capsys):
     text = out.read_text()
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
             for line in text.splitlines() if line.startswith("| ") and not line.startswith("| claim")}
-    assert rows["circles rise with p (d = 128, Fig. 5 top)"][3] == "8"  # p = 11, 13 x 4 trials
+    assert rows["circles rise with p (d = 16, Fig. 5 top)"][3] == "8"  # p = 11, 13 x 4 trials
     assert rows["linear SVM on (gradient, initial signal) predicts survival (Fig. 7)"][3] == "6"  # 20 % of 6 x 5
     linear = rows["linear ODE fits the first 1000 steps, linear (held-out 20 %, Fig. 9)"]
     assert linear[3] == "8"
