@@ -57,20 +57,18 @@ def main() -> None:
     on_cpu = Trainer(config(1)).device.type == "cpu"
     # Rounds interleave the implementations, so a slow spell of a shared machine hits
     # all of them; the best round of each is its least disturbed figure.
-    rows = {"plain nn.Module + AdamW": []} if on_cpu else {}
-    rows.update({f"vectorised, trials={t}": [] for t in args.trials})
+    plain_runs, runs = [], {t: [] for t in args.trials}
     for _ in range(args.rounds):
         if on_cpu:
-            rows["plain nn.Module + AdamW"].append(plain_ms(config(1)))
+            plain_runs.append(plain_ms(config(1)))
         for t in args.trials:
-            rows[f"vectorised, trials={t}"].append(vectorised_ms(config(t)))
-    plain = min(rows.pop("plain nn.Module + AdamW", [float("nan")]))
+            runs[t].append(vectorised_ms(config(t)))
+    plain = min(plain_runs, default=float("nan"))
     print(f"{'implementation':<28}{'ms/model-step':>15}{'model-steps/s':>15}{'speed-up':>10}")
     print(f"{'plain nn.Module + AdamW':<28}{plain:>15.3f}{1e3 / plain:>15.0f}{1.0:>10.2f}")
-    for name, times in rows.items():
+    for t, times in runs.items():
         ms = min(times)
-        print(f"{name:<28}{ms:>15.3f}{1e3 / ms:>15.0f}{plain / ms:>10.2f}")
-
+        print(f"{f'vectorised, trials={t}':<28}{ms:>15.3f}{1e3 / ms:>15.0f}{plain / ms:>10.2f}")
 
 if __name__ == "__main__":
     main()

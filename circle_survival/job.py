@@ -22,6 +22,7 @@ import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 import torch
@@ -39,15 +40,12 @@ class JobRunning(RuntimeError):
     """Another process holds this job's lock."""
 
 
-@contextmanager
-def job_lock(out_dir: Path):
-    """Hold out_dir/.lock for the duration; JobRunning if another process holds it.
+def _lock(path: Path) -> IO | None:
+    """`path` opened and locked; None on a file system without locks; JobRunning if held.
 
-    The file is removed on release. A process that opened it just before that finds,
-    once it gets the lock, that the path no longer names its file, and tries again.
+    The holder removes the file on release. A process that opened it just before that
+    finds, once it gets the lock, that the path no longer names its file, and tries again.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / LOCK
     while True:
         f = open(path, "a+")
         try:
@@ -56,27 +54,33 @@ def job_lock(out_dir: Path):
             f.seek(0)
             holder = f.read().strip() or "another process"
             f.close()
-            raise JobRunning(f"{out_dir} is being trained by {holder}; wait for it to "
+            raise JobRunning(f"{path.parent} is being trained by {holder}; wait for it to "
                              "finish or stop it, then rerun") from None
-        except OSError as err:  # a file system without locks: run unguarded
+        except OSError as err:
             f.close()
             log.warning("cannot lock %s (%s); a second process could run this job too", path, err)
-            yield
-            return
-        try:
-            if os.stat(path).st_ino == os.fstat(f.fileno()).st_ino:
-                break
-        except FileNotFoundError:
-            pass
+            return None
+        if path.exists() and os.stat(path).st_ino == os.fstat(f.fileno()).st_ino:
+            return f
         f.close()
+
+
+@contextmanager
+def job_lock(out_dir: Path):
+    """Hold out_dir/.lock for the duration; JobRunning if another process holds it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / LOCK
+    f = _lock(path)
     try:
-        f.truncate(0)
-        f.write(f"pid {os.getpid()} on {socket.gethostname()}")
-        f.flush()
+        if f is not None:
+            f.truncate(0)
+            f.write(f"pid {os.getpid()} on {socket.gethostname()}")
+            f.flush()
         yield
     finally:
-        path.unlink(missing_ok=True)  # before unlocking, so no one locks a stale file
-        f.close()
+        if f is not None:
+            path.unlink(missing_ok=True)  # before unlocking, so no one locks a stale file
+            f.close()
 
 
 def _differences(stored: dict, wanted: dict) -> list[str]:

@@ -53,7 +53,7 @@ def override_error(args: list[str]) -> str | None:
     """The first command-line override naming no config key, or giving a key a value of
     the wrong type (`p=abc`), as one line; Hydra's own messages for these span five."""
     known, fields = known_keys(), leaves(TrainConfig())
-    conf = OmegaConf.structured(TrainConfig)
+    conf, parser = OmegaConf.structured(TrainConfig), OverridesParser.create()
     for arg in args:
         key = arg.split("=", 1)[0]
         if arg.startswith("-") or "=" not in arg or key.startswith(("+", "~", "hydra")):
@@ -62,7 +62,7 @@ def override_error(args: list[str]) -> str | None:
             return f"unknown config key {key!r}; known keys: {', '.join(sorted(known))}"
         if key in fields:
             try:
-                override = OverridesParser.create().parse_override(arg)
+                override = parser.parse_override(arg)
                 values = (list(override.sweep_iterator()) if override.is_sweep_override()
                           else [override.value()])
             except HydraException:  # bad syntax or an interval sweep: Hydra reports it
