@@ -13,6 +13,7 @@ import time
 import torch
 
 from circle_survival.config import TrainConfig
+from circle_survival.heap import keep_freed_memory
 from circle_survival.reference import PlainModel, train_plain
 from circle_survival.trainer import Trainer
 
@@ -43,6 +44,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
+    keep_freed_memory()  # as Trainer.run does on a CPU, here for the plain loop too
 
     def config(trials: int) -> TrainConfig:
         # Log only the first and last step: this measures the training step itself.

@@ -28,6 +28,7 @@ from .config import TrainConfig, validate
 from .data import all_pairs, split
 from .denormals import flushed_denormals
 from .fourier import half, spectrum
+from .heap import keep_freed_memory
 from .model import forward, init_params, loss_and_grads, per_trial_loss
 from .perturbation import perturb
 from .progress import progress
@@ -151,6 +152,8 @@ class Trainer:
         log_row = {s: i for i, s in enumerate(self.log_steps)}
         bar = progress(cfg.progress, total=cfg.steps, desc=f"p={cfg.p} d={cfg.d} x{cfg.trials}")
         bar.update(self.step)
+        if self.device.type == "cpu":
+            keep_freed_memory()  # steps reuse warm memory instead of faulting it in anew
         with flushed_denormals(self.device):
             while self.step <= cfg.steps:
                 step = self.step
