@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .config import TrainConfig, validate
+from .config import ConfigError, TrainConfig, validate
 from .data import all_pairs, split
 from .denormals import flushed_denormals
 from .fourier import half, spectrum
@@ -68,6 +68,14 @@ def snapshot_steps(steps: int, every: int, extra: list[int]) -> list[int]:
 
 
 def resolve_device(name: str) -> torch.device:
+    """`auto` is CUDA where available, else the CPU; `cuda` without one is a ConfigError.
+
+    Checked where the job runs, not where it is submitted: a Slurm login node may have
+    no GPU while the compute nodes do.
+    """
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device='cuda' but this torch {torch.__version__} sees no CUDA "
+                          f"device here; use device=auto or device=cpu")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)

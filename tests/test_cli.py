@@ -5,6 +5,7 @@ import time
 
 import pandas as pd
 import pytest
+import torch
 
 from cli import TINY, run
 
@@ -38,6 +39,8 @@ BAD = [
     (["train_frac=1.2"], "train_frac=1.2"), (["vary=[mlp,bogus]"], "vary="),
     (["bogus_key=3"], "'bogus_key'"), (["p=abc"], "p='abc'"), (["-m", "p=7,abc"], "p='abc'"),
     (["freeze_embedding=maybe"], "freeze_embedding='maybe'"), (["d=3.5"], "d=3.5"),
+    pytest.param(["device=cuda"], "device='cuda'",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ]
 
 
@@ -65,15 +68,14 @@ def test_other_config_in_same_directory_is_refused(tmp_path):
 
 
 def test_a_crashing_job_keeps_its_traceback_in_its_own_log(tmp_path):
-    # Asking for CUDA on a machine without it fails inside the job, after Hydra set it up.
-    import torch
-
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    out = run(tmp_path, "p=7", *TINY, "device=cuda", "hydra.run.dir=job")
+    # A folder where signals.parquet goes: the job trains, then fails to write it.
+    (tmp_path / "job" / "signals.parquet").mkdir(parents=True)
+    (tmp_path / "job" / "signals.parquet" / "keep").write_text("not ours")
+    out = run(tmp_path, "p=7", *TINY, "hydra.run.dir=job")
     assert out.returncode != 0
     log = (tmp_path / "job" / "train.log").read_text()
     assert "job failed" in log and "Traceback (most recent call last)" in log
+    assert (tmp_path / "job" / "signals.parquet" / "keep").read_text() == "not ours"
 
 
 def test_a_second_process_on_a_running_job_stops_and_leaves_it_alone(tmp_path):
