@@ -131,7 +131,8 @@ class StopSignals:
 
     They arrive mid-step, when parameters and optimizer state may disagree; the handler
     only notes them. `deliver()` later hands each to the handler that was there before
-    (submitit's requeue, Python's KeyboardInterrupt, or the default: terminate).
+    (submitit's requeue, Python's KeyboardInterrupt, or the default: terminate). A signal
+    the process ignores (SIGINT in a job started with `&` or `nohup`) stays ignored.
     """
 
     SIGNALS = (signal.SIGTERM, signal.SIGUSR2, signal.SIGINT)
@@ -140,6 +141,8 @@ class StopSignals:
         self.caught: list[int] = []
         self.previous = {}
         for sig in self.SIGNALS:
+            if signal.getsignal(sig) == signal.SIG_IGN:
+                continue
             try:
                 self.previous[sig] = signal.signal(sig, lambda s, _: self.caught.append(s))
             except ValueError:  # not the main thread: leave signals alone

@@ -103,6 +103,28 @@ def test_sigterm_mid_training_saves_a_checkpoint_then_stops(tmp_path, tiny_cfg, 
                                       pd.read_parquet(tmp_path / "killed" / f"{name}.parquet"))
 
 
+def test_an_ignored_signal_stays_ignored(tmp_path, tiny_cfg, monkeypatch, caplog):
+    """A job started with SIGINT ignored (`cmd &` in a script, nohup) neither stops nor
+    claims a checkpoint when SIGINT comes; SIGTERM still stops it."""
+    import signal
+
+    real_record = job.Trainer._record
+
+    def record_and_signal(self, row, *args):
+        real_record(self, row, *args)
+        if self.log_steps[row] == 10 and args[0].start == 0:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(job.Trainer, "_record", record_and_signal)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert run_job(tiny_cfg(steps=30, checkpoint_every=0), tmp_path) is not None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert "received" not in caplog.text and not (tmp_path / CHECKPOINT).exists()
+    assert (tmp_path / "trials.parquet").exists()
+
+
 def test_a_job_already_running_is_not_run_twice(tmp_path, tiny_cfg):
     cfg = tiny_cfg()
     with job.job_lock(tmp_path / "run"):
