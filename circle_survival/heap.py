@@ -19,7 +19,7 @@ TRIM_THRESHOLD = 1 << 30  # keep up to 1 GiB of freed heap top
 
 
 def keep_freed_memory() -> bool:
-    """Serve blocks up to 32 MB from the heap and never trim it below 1 GiB.
+    """Serve blocks up to 32 MB from the heap, and keep up to 1 GiB of it when freed.
 
     Returns False where the C library has no `mallopt` (macOS) or refuses the values.
     """
