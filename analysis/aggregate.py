@@ -41,7 +41,11 @@ class Aggregate:
 
 def aggregate(roots) -> Aggregate:
     """Read every job under `roots` and summarise it (raises jobs.DataError if there is nothing)."""
-    trials, skipped = jobs.load_trials(roots)
+    return summarise_trials(*jobs.load_trials(roots))
+
+
+def summarise_trials(trials: pd.DataFrame, skipped: list[jobs.Skip]) -> Aggregate:
+    """The tables of trials loaded by `jobs.load_trials`."""
     keys = groups.varying_keys(trials)
     return Aggregate(
         trials=trials, skipped=skipped, keys=keys,
@@ -99,11 +103,7 @@ def main(argv=None) -> int:
     parser.add_argument("roots", nargs="+", help="directories holding job directories (any depth)")
     parser.add_argument("--out", type=Path, default=Path("aggregated"), help="where the tables go")
     args = parser.parse_args(argv)
-    try:
-        result = aggregate(args.roots)
-    except jobs.DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    result = summarise_trials(*jobs.load_or_exit(args.roots))
     paths = write(result, args.out)  # before printing: a closed pipe must not cost the tables
     print(report(result))
     print(f"\nwrote {', '.join(str(p) for p in paths)}")

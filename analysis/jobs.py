@@ -170,7 +170,6 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
     return trials, sorted(skipped, key=lambda s: s.path)
 
 
-
 def load_or_exit(roots) -> tuple[pd.DataFrame, list[Skip]]:
     """`load_trials` for the command-line scripts: an expected problem is one line on
     stderr and exit status 2."""
@@ -179,6 +178,7 @@ def load_or_exit(roots) -> tuple[pd.DataFrame, list[Skip]]:
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+
 
 def problem(err: Exception) -> str:
     """One line for data that is there but unusable: a KeyError is a missing column."""

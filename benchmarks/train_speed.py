@@ -72,5 +72,6 @@ def main() -> None:
         ms = min(times)
         print(f"{f'vectorised, trials={t}':<28}{ms:>15.3f}{1e3 / ms:>15.0f}{plain / ms:>10.2f}")
 
+
 if __name__ == "__main__":
     main()

@@ -1,4 +1,5 @@
 import os
+import signal
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,18 @@ from circle_survival.job import CHECKPOINT, run_job
 
 class Killed(Exception):
     pass
+
+
+def signal_at_step(monkeypatch, step: int, sig: int) -> None:
+    """Send `sig` to this process while the first block records step `step` (mid-step)."""
+    real_record = job.Trainer._record
+
+    def record_and_signal(self, row, *args):
+        real_record(self, row, *args)
+        if self.log_steps[row] == step and args[0].start == 0:
+            os.kill(os.getpid(), sig)
+
+    monkeypatch.setattr(job.Trainer, "_record", record_and_signal)
 
 
 def test_killed_job_resumes_and_matches_uninterrupted(tmp_path, tiny_cfg, monkeypatch):
@@ -71,19 +84,9 @@ def test_force_redoes(tmp_path, tiny_cfg):
 def test_sigterm_mid_training_saves_a_checkpoint_then_stops(tmp_path, tiny_cfg, monkeypatch):
     """SIGTERM (Slurm's requeue or cancel) arrives mid-run: the job saves its state at the
     next step boundary and terminates; rerun, it resumes and matches an uninterrupted job."""
-    import os
-    import signal
-
     cfg = tiny_cfg(steps=60, checkpoint_every=0)
     run_job(cfg, tmp_path / "straight")
-    real_record = job.Trainer._record
-
-    def record_and_signal(self, row, *args):
-        real_record(self, row, *args)
-        if self.log_steps[row] == 30 and args[0].start == 0:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    monkeypatch.setattr(job.Trainer, "_record", record_and_signal)
+    signal_at_step(monkeypatch, 30, signal.SIGTERM)
     def terminate(signum, frame):  # stands for the default action: the process ends
         raise Killed
 
@@ -106,16 +109,7 @@ def test_sigterm_mid_training_saves_a_checkpoint_then_stops(tmp_path, tiny_cfg, 
 def test_an_ignored_signal_stays_ignored(tmp_path, tiny_cfg, monkeypatch, caplog):
     """A job started with SIGINT ignored (`cmd &` in a script, nohup) neither stops nor
     claims a checkpoint when SIGINT comes; SIGTERM still stops it."""
-    import signal
-
-    real_record = job.Trainer._record
-
-    def record_and_signal(self, row, *args):
-        real_record(self, row, *args)
-        if self.log_steps[row] == 10 and args[0].start == 0:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(job.Trainer, "_record", record_and_signal)
+    signal_at_step(monkeypatch, 10, signal.SIGINT)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         assert run_job(tiny_cfg(steps=30, checkpoint_every=0), tmp_path) is not None
