@@ -122,7 +122,11 @@ def _resume(trainer: Trainer, path: Path) -> None:
     if diff:
         raise ConfigError(f"{path} belongs to another config ({'; '.join(diff)}); "
                           "pass force=true to discard it")
-    trainer.load_state_dict(state["trainer"])
+    try:
+        trainer.load_state_dict(state["trainer"])
+    except (KeyError, ValueError, RuntimeError) as err:  # e.g. from an older version
+        raise ConfigError(f"{path} does not fit this job's training state ({err}); "
+                          "pass force=true to discard it") from None
     log.info("resuming from %s at step %d", path, trainer.step)
 
 

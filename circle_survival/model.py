@@ -58,6 +58,29 @@ def init_params(cfg: TrainConfig, trials: list[int]) -> dict[str, torch.Tensor]:
     return {name: torch.stack([pt[name] for pt in per_trial]) for name in NAMES}
 
 
+def by_trial(op, *inputs: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """`op(*inputs, out=out)` for an elementwise op; one call per trial on one CPU thread.
+
+        x = by_trial(torch.ops.aten.silu.out, z)     # = F.silu(z), z: (T, n, h)
+
+    A CPU kernel computes the last elements of its range with scalar code, whose exp
+    rounds differently from the vector code. With one call per trial, every trial has the
+    same range whatever trials share its block, so on one thread a job of trials 25..49
+    repeats those of a job of trials 0..99 exactly. With more threads the ranges are split
+    anyway, and calls per trial would cost ~30% (a trial's data then crosses cores).
+    """
+    out = torch.empty_like(inputs[0]) if out is None else out
+    if out.device.type != "cpu" or torch.get_num_threads() > 1:
+        return op(*inputs, out=out)
+    for t in range(out.shape[0]):
+        op(*(x[t] for x in inputs), out=out[t])
+    return out
+
+
+def _silu_backward(grad: torch.Tensor, z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    return torch.ops.aten.silu_backward.grad_input(grad, z, grad_input=out)
+
+
 def pair_rows(a: torch.Tensor, b: torch.Tensor, p: int) -> torch.Tensor:
     """Rows of the flattened (T*p*2, h) first-layer table that each pair sums: (T * n, 2)."""
     T, n = a.shape
@@ -77,9 +100,9 @@ def _forward(params: dict[str, torch.Tensor], rows: torch.Tensor, n: int) -> dic
     table[..., :h] += params["b1"].unsqueeze(1)
     # Each pair sums two rows of the table viewed as (T*p*2, h): one fused gather-add.
     z1 = F.embedding_bag(rows, table.view(T * p * 2, h), mode="sum").view(T, n, h)
-    x1 = F.silu(z1)
+    x1 = by_trial(torch.ops.aten.silu.out, z1)
     z2 = torch.baddbmm(params["b2"].unsqueeze(1), x1, params["W2"].transpose(1, 2))  # (T, n, h)
-    x2 = F.silu(z2)
+    x2 = by_trial(torch.ops.aten.silu.out, z2)
     logits = torch.baddbmm(params["b3"].unsqueeze(1), x2, params["W3"].transpose(1, 2))  # (T, n, p)
     return dict(W1t=W1t, table=table, z1=z1, x1=x1, z2=z2, x2=x2, logits=logits)
 
@@ -114,13 +137,13 @@ def loss_and_grads(params: dict[str, torch.Tensor], a: torch.Tensor, b: torch.Te
     g = torch.log_softmax(f["logits"], -1)  # (T, n, p)
     target = torch.arange(0, T * n * p, p, device=y.device) + y.view(-1)  # (T*n,) into g
     loss = -g.view(-1)[target].view(T, n).mean(1)
-    g = g.exp_()  # softmax
+    g = by_trial(torch.exp, g, out=g)  # softmax
     g.view(-1)[target] -= 1
     g = g.mul_(1 / n)  # dloss/dlogits of the mean loss
     grads = {"W3": torch.bmm(g.transpose(1, 2), f["x2"]), "b3": g.sum(1)}
-    dz2 = torch.ops.aten.silu_backward(torch.bmm(g, params["W3"]), f["z2"])  # (T, n, h)
+    dz2 = by_trial(_silu_backward, torch.bmm(g, params["W3"]), f["z2"])  # (T, n, h)
     grads["W2"], grads["b2"] = torch.bmm(dz2.transpose(1, 2), f["x1"]), dz2.sum(1)
-    dz1 = torch.ops.aten.silu_backward(torch.bmm(dz2, params["W2"]), f["z1"]).view(T * n, h)
+    dz1 = by_trial(_silu_backward, torch.bmm(dz2, params["W2"]), f["z1"]).view(T * n, h)
     dtable = _sum_rows(dz1, rows, T * p * 2).view(T, p, 2 * h)
     grads["b1"] = dtable[..., :h].sum(1)
     dW1t = torch.bmm(params["E"].transpose(1, 2), dtable)  # (T, d, 2h), back to W1's layout:

@@ -119,9 +119,14 @@ class Trainer:
         self.train = [t.to(dev) for t in (a[train_idx], b[train_idx], y[train_idx])]  # (T, n_train)
         self.test = [t.to(dev) for t in (a[test_idx], b[test_idx], y[test_idx])]  # (T, n_test)
 
-        # A frozen embedding still gets a gradient, for its logged gradient signal.
-        trained = [v for blk in self.blocks for k, v in blk.items()
-                   if k != "E" or not cfg.freeze_embedding]
+        # The optimizer sees one tensor per trial and parameter, views into the blocks:
+        # fused AdamW rounds a tensor's last elements differently on a CPU, so one tensor
+        # per block would make a trial's numbers depend on which trials share its block
+        # (trial_offset, block_trials); it also keeps checkpoints independent of blocking.
+        self.trial_params = [{k: v[i] for k, v in blk.items()}
+                             for blk in self.blocks for i in range(len(blk["E"]))]
+        trained = [v for tp in self.trial_params for k, v in tp.items()
+                   if k != "E" or not cfg.freeze_embedding]  # a frozen E's gradient is only logged
         o = cfg.optim
         self.opt = torch.optim.AdamW(trained, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps,
                                      weight_decay=o.weight_decay,
@@ -142,11 +147,10 @@ class Trainer:
         """One parameter of all trials, (T, *shape)."""
         return torch.cat([blk[name] for blk in self.blocks])
 
-    def _record(self, row: int, s: slice, blk: dict, logits: torch.Tensor,
-                loss: torch.Tensor) -> None:
-        E = blk["E"]
-        self.signal[row, s] = half(spectrum(E))
-        self.grad_signal[row, s] = half(spectrum(E.grad))
+    def _record(self, row: int, s: slice, blk: dict, grad_E: torch.Tensor,
+                logits: torch.Tensor, loss: torch.Tensor) -> None:
+        self.signal[row, s] = half(spectrum(blk["E"]))
+        self.grad_signal[row, s] = half(spectrum(grad_E))
         a, b, y = (t[s] for t in self.test)
         test_logits = forward(blk, a, b)
         self.metrics[row, s, 0] = loss
@@ -158,8 +162,8 @@ class Trainer:
         """Train from `self.step` to the end; `on_step(self)` runs after every update."""
         cfg = self.cfg
         log_row = {s: i for i, s in enumerate(self.log_steps)}
-        bar = progress(cfg.progress, total=cfg.steps, desc=f"p={cfg.p} d={cfg.d} x{cfg.trials}")
-        bar.update(self.step)
+        bar = progress(cfg.progress, total=cfg.steps, desc=f"p={cfg.p} d={cfg.d} x{cfg.trials}",
+                       initial=self.step)
         if self.device.type == "cpu":
             keep_freed_memory()  # steps reuse warm memory instead of faulting it in anew
         with flushed_denormals(self.device):
@@ -169,10 +173,11 @@ class Trainer:
                     # Gradient at the parameters of `step`; the last pass only logs.
                     a, b, y = (t[s] for t in self.train)
                     loss, logits, grads = loss_and_grads(blk, a, b, y)  # loss: (trials in block,)
-                    for k, v in blk.items():
-                        v.grad = grads[k]
+                    for i, tp in enumerate(self.trial_params[s]):
+                        for k, v in tp.items():
+                            v.grad = grads[k][i]
                     if step in log_row:
-                        self._record(log_row[step], s, blk, logits, loss)
+                        self._record(log_row[step], s, blk, grads["E"], logits, loss)
                 if step in self.snapshot_steps:
                     self.snapshots[step] = {k: self.param(k).float().cpu()
                                             for k in self.blocks[0]}

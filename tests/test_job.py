@@ -67,6 +67,23 @@ def test_checkpoint_of_another_config_is_refused(tmp_path, tiny_cfg, monkeypatch
         run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
 
 
+def test_checkpoint_of_another_layout_is_refused_and_kept(tmp_path, tiny_cfg, monkeypatch):
+    # Same config, but an optimizer state of another shape (an older version's layout).
+    def save_other_layout(trainer, path):
+        state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
+        del state["trainer"]["opt"]["param_groups"][0]["params"][-1]
+        job.torch.save(state, path)
+        raise Killed
+
+    monkeypatch.setattr(job, "save_checkpoint", save_other_layout)
+    with pytest.raises(Killed):
+        run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
+    monkeypatch.undo()
+    with pytest.raises(ConfigError, match="does not fit this job's training state"):
+        run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
+    assert (tmp_path / CHECKPOINT).exists()
+
+
 def test_corrupt_trials_file_is_named(tmp_path, tiny_cfg):
     (tmp_path / "trials.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(ConfigError, match="trials.parquet is unreadable"):

@@ -52,12 +52,19 @@ def test_frozen_embedding_stays_put_and_mlp_trains(tiny_cfg):
     assert (r.grad_signal[-1, :, 1:] > 0).all()  # its gradient is still logged
 
 
-def test_trial_offset_splits_a_job_exactly(tiny_cfg):
-    whole = train(tiny_cfg(trials=4))
-    part = train(tiny_cfg(trials=2, trial_offset=2))
-    assert list(part.trials) == [2, 3]
-    np.testing.assert_array_equal(whole.signal[:, 2:], part.signal)
-    np.testing.assert_array_equal(whole.metrics[:, 2:], part.metrics)
+@pytest.mark.parametrize("offset, trials, block", [(1, 3, 0), (2, 2, 0), (0, 5, 1), (1, 4, 3)])
+def test_any_trial_offset_and_blocking_give_the_same_trials(tiny_cfg, offset, trials, block):
+    # Trials 0..4 in blocks of 2 against other slices and blockings of them: each trial's
+    # numbers are the same whichever trials share its block (float32, exact).
+    whole = train(tiny_cfg(trials=5, steps=40))
+    part = train(tiny_cfg(trials=trials, trial_offset=offset, block_trials=block, steps=40))
+    assert list(part.trials) == list(range(offset, offset + trials))
+    mine = slice(offset, offset + trials)
+    np.testing.assert_array_equal(whole.signal[:, mine], part.signal)
+    np.testing.assert_array_equal(whole.grad_signal[:, mine], part.grad_signal)
+    np.testing.assert_array_equal(whole.metrics[:, mine], part.metrics)
+    for name, value in part.params[40].items():
+        assert torch.equal(whole.params[40][name][mine], value), name
 
 
 def test_weight_decay_zero_runs(tiny_cfg):
@@ -72,9 +79,10 @@ def test_even_and_composite_p_run(tiny_cfg, p):
     assert np.isfinite(r.metrics).all() and np.isfinite(r.signal).all()
 
 
-def crash_and_resume(cfg, save_at: int, crash_at: int):
+def crash_and_resume(cfg, save_at: int, crash_at: int, resume_cfg=None):
     """Train straight through, and again with a state saved at `save_at`, a crash at
-    `crash_at` and a new Trainer resumed from the saved state: both results."""
+    `crash_at` and a new Trainer (of `resume_cfg`, if given) resumed from the saved
+    state: both results."""
     straight = train(cfg)
     saved = {}
 
@@ -89,7 +97,7 @@ def crash_and_resume(cfg, save_at: int, crash_at: int):
 
     with pytest.raises(Stop):
         Trainer(cfg).run(crash)
-    second = Trainer(cfg)
+    second = Trainer(resume_cfg or cfg)
     second.load_state_dict(saved["state"])
     return straight, second.run()
 
@@ -99,6 +107,15 @@ def test_resume_from_state_is_bitwise_identical(tiny_cfg):
     np.testing.assert_array_equal(straight.signal, resumed.signal)
     np.testing.assert_array_equal(straight.metrics, resumed.metrics)
     np.testing.assert_array_equal(straight.final_spectrum, resumed.final_spectrum)
+
+
+@pytest.mark.parametrize("blocks", [(2, 3), (1, 2)])
+def test_resume_with_another_blocking(tiny_cfg, blocks):
+    # e.g. a CPU job (blocks of 2) requeued onto a GPU (one block of all trials)
+    first, then = (tiny_cfg(steps=40, block_trials=b) for b in blocks)
+    straight, resumed = crash_and_resume(first, save_at=13, crash_at=17, resume_cfg=then)
+    np.testing.assert_array_equal(straight.signal, resumed.signal)
+    np.testing.assert_array_equal(straight.metrics, resumed.metrics)
 
 
 def test_snapshot_steps_cadence():
