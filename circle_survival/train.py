@@ -6,7 +6,6 @@ directory, and keeps bad input from leaving anything behind.
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
 from pathlib import Path
 
@@ -21,21 +20,9 @@ from hydra_plugins.circle_survival_launcher import register as register_launcher
 
 from .config import ConfigError, TrainConfig, leaves, to_dataclass
 from .job import JobRunning, run_job
+from .leftovers import discard_leftovers
 
 log = logging.getLogger("circle_survival")
-
-
-def _discard_hydra_files(out_dir: Path) -> None:
-    """Remove what Hydra wrote for a job rejected before it started (its configs, log),
-    and the folders that leaves empty; a folder holding anything else is kept."""
-    if any(f.name not in (".hydra", "train.log") for f in out_dir.iterdir()):
-        return
-    shutil.rmtree(out_dir / ".hydra", ignore_errors=True)
-    (out_dir / "train.log").unlink(missing_ok=True)
-    for folder in [out_dir, *out_dir.parents]:
-        if folder == Path.cwd() or any(folder.iterdir()):
-            break
-        folder.rmdir()
 
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -55,12 +42,13 @@ def override_error(args: list[str]) -> str | None:
     known, fields = known_keys(), leaves(TrainConfig())
     conf, parser = OmegaConf.structured(TrainConfig), OverridesParser.create()
     for arg in args:
-        key = arg.split("=", 1)[0]
-        if arg.startswith("-") or "=" not in arg or key.startswith(("+", "~", "hydra")):
+        key = arg.split("=", 1)[0].lstrip("+~")  # +key=v adds, ++key=v forces, ~key deletes
+        if (arg.startswith("-") or ("=" not in arg and not arg.startswith("~"))
+                or key == "hydra" or key.startswith(("hydra.", "hydra/"))):
             continue
         if key not in known:
             return f"unknown config key {key!r}; known keys: {', '.join(sorted(known))}"
-        if key in fields:
+        if key in fields and not arg.startswith("~"):
             try:
                 override = parser.parse_override(arg)
                 values = (list(override.sweep_iterator()) if override.is_sweep_override()
@@ -88,7 +76,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     except JobRunning as err:  # the running job's files are not ours to discard
         _fail(str(err))
     except ConfigError as err:
-        _discard_hydra_files(out_dir)
+        discard_leftovers(out_dir, (".hydra", "train.log"))
         _fail(str(err))
     except BaseException:
         log.exception("job failed: %s", out_dir)  # the traceback also lands in train.log

@@ -39,6 +39,7 @@ BAD = [
     (["train_frac=1.2"], "train_frac=1.2"), (["vary=[mlp,bogus]"], "vary="),
     (["bogus_key=3"], "'bogus_key'"), (["p=abc"], "p='abc'"), (["-m", "p=7,abc"], "p='abc'"),
     (["freeze_embedding=maybe"], "freeze_embedding='maybe'"), (["d=3.5"], "d=3.5"),
+    (["+bogus=1"], "'bogus'"), (["++optim.bogus=1"], "'optim.bogus'"), (["hydrax=1"], "'hydrax'"),
     pytest.param(["device=cuda"], "device='cuda'",
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ]
@@ -53,10 +54,22 @@ def test_bad_input_one_line_nonzero_exit_nothing_written(tmp_path, args, named):
     assert files_under(tmp_path) == []
 
 
-def test_bad_value_in_a_multirun_keeps_finished_jobs(tmp_path):
-    out = run(tmp_path, "-m", "p=7,2", *TINY)
+@pytest.mark.parametrize("args,named", [(["p=7,2"], "p=2"),
+                                        (["p=7,11", "trials=1,0", "hydra/launcher=processes"], "trials=0")])
+def test_bad_sweep_stops_before_its_first_job(tmp_path, args, named):
+    out = run(tmp_path, "-m", *TINY, *args)
+    assert out.returncode != 0
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and named in lines[0], out.stderr
+    assert files_under(tmp_path) == []
+
+
+def test_bad_sweep_keeps_earlier_results(tmp_path):
+    assert run(tmp_path, "-m", "p=7", *TINY).returncode == 0
+    before = sorted(files_under(tmp_path))
+    out = run(tmp_path, "-m", "p=7,2", *TINY)  # the same sweep folder, now with a bad job
     assert out.returncode != 0 and "p=2" in out.stderr
-    assert len(list((tmp_path / "multirun").rglob("trials.parquet"))) == 1
+    assert sorted(files_under(tmp_path)) == before
 
 
 def test_other_config_in_same_directory_is_refused(tmp_path):

@@ -8,7 +8,7 @@ hides from it; `register()` names them to Hydra directly.
 def register() -> None:
     from hydra.core.plugins import Plugins
 
-    from .launcher import LocalLauncher, SlurmLauncher
+    from .launcher import CheckedBasicLauncher, LocalLauncher, SlurmLauncher
 
-    for cls in (LocalLauncher, SlurmLauncher):
+    for cls in (CheckedBasicLauncher, LocalLauncher, SlurmLauncher):
         Plugins.instance().register(cls)

@@ -1,8 +1,12 @@
-"""hydra-submitit-launcher's launchers, made safe for long sweeps.
+"""Hydra's launchers, made safe for long sweeps.
 
+    python -m circle_survival.train -m +sweep=fig5_top                        # local
     python -m circle_survival.train -m +sweep=fig5_top hydra/launcher=slurm
 
-Two changes to the plugin's behaviour:
+Every launcher first checks every job's config: one value out of range stops the
+whole sweep with one line, before any job runs or anything is written.
+
+hydra-submitit-launcher's launchers (slurm, processes) change in two more ways:
 - jobs whose outputs are already complete are not submitted (rerunning a sweep
   submits only the missing or failed jobs);
 - the launcher waits for every job and ends with one report of all that failed and why
@@ -11,9 +15,11 @@ Two changes to the plugin's behaviour:
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from hydra.errors import CompactHydraException
@@ -21,8 +27,9 @@ from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import OmegaConf
 
-from circle_survival.config import ConfigError, to_dataclass
+from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate
 from circle_survival.job import is_complete
+from circle_survival.leftovers import discard_leftovers
 
 log = logging.getLogger(__name__)
 REPORT = "failed_jobs.txt"
@@ -32,19 +39,47 @@ class SweepFailed(CompactHydraException):
     """Some jobs of a sweep failed; the message lists them."""
 
 
-class _Reporting:
-    _EXECUTOR: str
-    params: dict
+class _Checked:
     config: Any
     hydra_context: Any
 
-    def _complete(self, overrides: Sequence[str]) -> bool:
-        """Whether this job's output directory already holds its finished results."""
+    def _job(self, overrides: Sequence[str]) -> tuple[TrainConfig, Path]:
+        """One job's config and output directory."""
         cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
         out_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
-        task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+        return to_dataclass(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])), out_dir
+
+    def _check(self, job_overrides: Sequence[Sequence[str]]) -> None:
+        """Exit with one line (and remove the sweep's multirun.yaml) if any job's config
+        is out of range."""
+        for overrides in job_overrides:
+            try:
+                validate(self._job(overrides)[0])
+            except ConfigError as err:
+                discard_leftovers(Path(str(self.config.hydra.sweep.dir)), ("multirun.yaml",))
+                print(f"error: {err} (job {' '.join(filter_overrides(overrides))}; "
+                      "no job of the sweep was run)", file=sys.stderr)
+                sys.exit(2)
+
+
+class CheckedBasicLauncher(_Checked, BasicLauncher):
+    """Hydra's default launcher (jobs one after another, in this process), checked first:
+    `hydra/launcher=local`, the default."""
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
+        self._check(job_overrides)
+        return super().launch(job_overrides, initial_job_idx)
+
+
+class _Reporting(_Checked):
+    _EXECUTOR: str
+    params: dict
+
+    def _complete(self, overrides: Sequence[str]) -> bool:
+        """Whether this job's output directory already holds its finished results."""
+        cfg, out_dir = self._job(overrides)
         try:
-            return is_complete(out_dir, to_dataclass(task))
+            return is_complete(out_dir, cfg)
         except ConfigError:
             return False  # the job itself will report the problem in its own log
 
@@ -62,6 +97,7 @@ class _Reporting:
         return executor
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list[JobReturn]:
+        self._check(job_overrides)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         numbered = list(enumerate(job_overrides, initial_job_idx))
