@@ -151,7 +151,9 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
     trials, bad = _drop_inconsistent(trials)
     skipped += bad
     if trials.empty:
-        raise DataError(f"no readable jobs under {' '.join(map(str, roots))} ({len(skipped)} skipped)")
+        first = f"; first: {skipped[0]}" if skipped else ""
+        raise DataError(f"no readable jobs under {' '.join(map(str, roots))} "
+                        f"({len(skipped)} skipped{first})")
     for column, value in DEFAULTS.items():
         trials[column] = trials[column].fillna(value) if column in trials else value
     # Parameters of a perturbation (or rule) that is not in force define no condition:

@@ -121,7 +121,8 @@ class TrainConfig:
     snapshots: SnapshotsConfig = field(default_factory=SnapshotsConfig)
 
 
-# Keys that do not change results: left out of output directory names and result columns.
+# Keys that do not change the experiment, at most the float rounding (like the device):
+# left out of output directory names and result columns.
 RUNTIME_KEYS = ("device", "force", "progress", "block_trials", "threads", "checkpoint_every")
 
 ConfigStore.instance().store(name="train_schema", node=TrainConfig)
@@ -149,7 +150,8 @@ def validate(cfg: TrainConfig) -> None:
     _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
     _check(cfg.init_seed >= 0, "init_seed", cfg.init_seed, "an integer >= 0")
     unknown = [v for v in cfg.vary if v not in PARTS]
-    _check(not unknown, "vary", list(cfg.vary), f"a subset of {list(PARTS)}")
+    _check(not unknown and len(set(cfg.vary)) == len(cfg.vary), "vary", list(cfg.vary),
+           f"a subset of {list(PARTS)}, each part once")
     _check(0 < cfg.train_frac < 1, "train_frac", cfg.train_frac, "a number in (0, 1)")
     n_train = int(cfg.p * cfg.p * cfg.train_frac)
     _check(0 < n_train < cfg.p * cfg.p, "train_frac", cfg.train_frac,

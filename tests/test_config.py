@@ -35,7 +35,8 @@ def test_overrides_compose():
 BAD = [
     ("p", 2), ("d", 0), ("trials", 0), ("steps", 0), ("optim.lr", 0.0), ("optim.lr", -1.0),
     ("optim.weight_decay", -0.1), ("train_frac", 0.0), ("train_frac", 1.0), ("train_frac", 1.5),
-    ("vary", ["mlp", "bogus"]), ("model.mlp_init", "xavier"), ("dtype", "float16"),
+    ("vary", ["mlp", "bogus"]), ("vary", ["mlp", "mlp"]), ("model.mlp_init", "xavier"),
+    ("dtype", "float16"),
     ("circles.rule", "bogus"), ("log.every", 0), ("trial_offset", -1),
 ]
 

@@ -50,6 +50,13 @@ def test_missing_root_is_a_clear_error(tmp_path):
         jobs.load_trials([tmp_path])
 
 
+def test_only_a_corrupt_job_names_the_file_and_the_problem(tmp_path):
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job" / "trials.parquet").write_bytes(b"PAR1 cut off mid-write")
+    with pytest.raises(jobs.DataError, match=r"no readable jobs .*1 skipped; first: .*job: .*corrupt"):
+        jobs.load_trials([tmp_path])
+
+
 def test_read_table_with_filter_keeps_each_row_with_its_job(tmp_path):
     for offset in (0, 3):
         cfg = synthetic.config(p=7, d=4, trials=3, trial_offset=offset, steps=20, **{"log.dense_steps": 10, "log.every": 5})
