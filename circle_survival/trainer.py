@@ -123,8 +123,14 @@ class Trainer:
         # fused AdamW rounds a tensor's last elements differently on a CPU, so one tensor
         # per block would make a trial's numbers depend on which trials share its block
         # (trial_offset, block_trials); it also keeps checkpoints independent of blocking.
-        self.trial_params = [{k: v[i] for k, v in blk.items()}
-                             for blk in self.blocks for i in range(len(blk["E"]))]
+        # Their gradients are views of one buffer per block, filled each step.
+        self.grads = [{k: torch.zeros_like(v) for k, v in blk.items()} for blk in self.blocks]
+        self.trial_params = []
+        for blk, grads in zip(self.blocks, self.grads):
+            for i in range(len(blk["E"])):
+                self.trial_params.append({k: v[i] for k, v in blk.items()})
+                for k, v in self.trial_params[-1].items():
+                    v.grad = grads[k][i]
         trained = [v for tp in self.trial_params for k, v in tp.items()
                    if k != "E" or not cfg.freeze_embedding]  # a frozen E's gradient is only logged
         o = cfg.optim
@@ -169,13 +175,12 @@ class Trainer:
         with flushed_denormals(self.device):
             while self.step <= cfg.steps:
                 step = self.step
-                for s, blk in zip(self.slices, self.blocks):
+                for s, blk, buffers in zip(self.slices, self.blocks, self.grads):
                     # Gradient at the parameters of `step`; the last pass only logs.
                     a, b, y = (t[s] for t in self.train)
                     loss, logits, grads = loss_and_grads(blk, a, b, y)  # loss: (trials in block,)
-                    for i, tp in enumerate(self.trial_params[s]):
-                        for k, v in tp.items():
-                            v.grad = grads[k][i]
+                    for k, v in buffers.items():
+                        v.copy_(grads[k])
                     if step in log_row:
                         self._record(log_row[step], s, blk, grads["E"], logits, loss)
                 if step in self.snapshot_steps:
@@ -184,7 +189,6 @@ class Trainer:
                 if step < cfg.steps:
                     self.opt.step()
                     bar.update(1)
-                self.opt.zero_grad(set_to_none=True)
                 self.step += 1
                 if on_step is not None and self.step <= cfg.steps:
                     on_step(self)

@@ -12,16 +12,20 @@ def test_failures_reported_together_others_intact_then_rerun_retries_only_them(t
     out = run(tmp_path, "-m", "hydra/launcher=processes", "p=5,7,11", *TINY, "train_frac=0.99")
     assert "3 of 3 jobs already complete; submitting 0" in out.stdout + out.stderr
 
-    # two bad jobs among good ones: both named, with the reason, in one report
-    out = run(tmp_path, "-m", "hydra/launcher=processes", "d=8,0,-1", "p=7", *TINY[1:])
+    # two jobs that fail among good ones (a folder where their signals.parquet goes):
+    # both named, with the reason, in one report
+    for d in (9, 10):
+        dirname = ",".join(sorted([f"d={d}", "p=7", *TINY[1:-1]]))  # progress: not in names
+        (sweep / dirname / "signals.parquet").mkdir(parents=True)
+    out = run(tmp_path, "-m", "hydra/launcher=processes", "d=8,9,10", "p=7", *TINY[1:])
     assert out.returncode != 0
     report = (sweep / "failed_jobs.txt").read_text()
     assert report.startswith("2 of 3 jobs failed")
-    assert "d=0" in report and "d=-1" in report and "allowed: an integer >= 1" in report
+    assert "d=9" in report and "d=10" in report and report.count("Is a directory") == 2
     assert "2 of 3 jobs failed" in out.stderr
     good = [p for p in sweep.glob("d=8,*p=7,*/trials.parquet") if "train_frac" not in str(p)]
     assert len(good) == 1
 
     # rerun: only the failed jobs are submitted again (and fail again)
-    out = run(tmp_path, "-m", "hydra/launcher=processes", "d=8,0,-1", "p=7", *TINY[1:])
+    out = run(tmp_path, "-m", "hydra/launcher=processes", "d=8,9,10", "p=7", *TINY[1:])
     assert "1 of 3 jobs already complete; submitting 2" in out.stdout + out.stderr
