@@ -54,32 +54,29 @@ def test_killed_job_resumes_and_matches_uninterrupted(tmp_path, tiny_cfg, monkey
         pd.testing.assert_frame_equal(a, b)
 
 
-def test_checkpoint_of_another_config_is_refused(tmp_path, tiny_cfg, monkeypatch):
-    def die(trainer, path):
-        job.torch.save({"config": {"p": 999}, "trainer": {}}, path)
+def _other_config(trainer):
+    return {"config": {"p": 999}, "trainer": {}}
+
+
+def _other_layout(trainer):  # same config, an optimizer state of another shape (older version)
+    state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
+    del state["trainer"]["opt"]["param_groups"][0]["params"][-1]
+    return state
+
+
+@pytest.mark.parametrize("checkpoint, problem", [
+    (_other_config, "another config"), (_other_layout, "does not fit this job's training state")])
+def test_checkpoint_that_does_not_fit_is_refused_and_kept(tmp_path, tiny_cfg, monkeypatch,
+                                                          checkpoint, problem):
+    def save_then_die(trainer, path):
+        job.torch.save(checkpoint(trainer), path)
         raise Killed
 
-    monkeypatch.setattr(job, "save_checkpoint", die)
+    monkeypatch.setattr(job, "save_checkpoint", save_then_die)
     with pytest.raises(Killed):
         run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
     monkeypatch.undo()
-    with pytest.raises(ConfigError, match="another config"):
-        run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
-
-
-def test_checkpoint_of_another_layout_is_refused_and_kept(tmp_path, tiny_cfg, monkeypatch):
-    # Same config, but an optimizer state of another shape (an older version's layout).
-    def save_other_layout(trainer, path):
-        state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
-        del state["trainer"]["opt"]["param_groups"][0]["params"][-1]
-        job.torch.save(state, path)
-        raise Killed
-
-    monkeypatch.setattr(job, "save_checkpoint", save_other_layout)
-    with pytest.raises(Killed):
-        run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
-    monkeypatch.undo()
-    with pytest.raises(ConfigError, match="does not fit this job's training state"):
+    with pytest.raises(ConfigError, match=problem):
         run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path)
     assert (tmp_path / CHECKPOINT).exists()
 
