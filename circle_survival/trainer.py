@@ -125,14 +125,13 @@ class Trainer:
         # (trial_offset, block_trials); it also keeps checkpoints independent of blocking.
         # Their gradients are views of one buffer per block, filled each step.
         self.grads = [{k: torch.zeros_like(v) for k, v in blk.items()} for blk in self.blocks]
-        self.trial_params = []
+        trained = []  # trial by trial, so that the checkpoint's order ignores blocking
         for blk, grads in zip(self.blocks, self.grads):
             for i in range(len(blk["E"])):
-                self.trial_params.append({k: v[i] for k, v in blk.items()})
-                for k, v in self.trial_params[-1].items():
-                    v.grad = grads[k][i]
-        trained = [v for tp in self.trial_params for k, v in tp.items()
-                   if k != "E" or not cfg.freeze_embedding]  # a frozen E's gradient is only logged
+                for k, v in blk.items():
+                    if k != "E" or not cfg.freeze_embedding:  # a frozen E's gradient is only logged
+                        trained.append(v[i])
+                        trained[-1].grad = grads[k][i]
         o = cfg.optim
         self.opt = torch.optim.AdamW(trained, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps,
                                      weight_decay=o.weight_decay,

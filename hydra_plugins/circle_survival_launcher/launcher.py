@@ -59,17 +59,20 @@ class _Checked:
             hydra_config.cfg = previous
         return task, out_dir
 
-    def _check(self, job_overrides: Sequence[Sequence[str]]) -> None:
-        """Exit with one line (and remove the sweep's multirun.yaml) if any job's config
-        is out of range."""
+    def _check(self, job_overrides: Sequence[Sequence[str]]) -> list[tuple[TrainConfig, Path]]:
+        """Every job's config and output directory; exit with one line (and remove the
+        sweep's multirun.yaml) if any job's config is out of range."""
+        jobs = []
         for overrides in job_overrides:
+            jobs.append(self._job(overrides))
             try:
-                validate(self._job(overrides)[0])
+                validate(jobs[-1][0])
             except ConfigError as err:
                 discard_leftovers(Path(str(self.config.hydra.sweep.dir)), ("multirun.yaml",))
                 print(f"error: {err} (job {' '.join(filter_overrides(overrides))}; "
                       "no job of the sweep was run)", file=sys.stderr)
                 sys.exit(2)
+        return jobs
 
 
 class CheckedBasicLauncher(_Checked, BasicLauncher):
@@ -85,9 +88,9 @@ class _Reporting(_Checked):
     _EXECUTOR: str
     params: dict
 
-    def _complete(self, overrides: Sequence[str]) -> bool:
+    @staticmethod
+    def _complete(cfg: TrainConfig, out_dir: Path) -> bool:
         """Whether this job's output directory already holds its finished results."""
-        cfg, out_dir = self._job(overrides)
         try:
             return is_complete(out_dir, cfg)
         except ConfigError:
@@ -107,14 +110,14 @@ class _Reporting(_Checked):
         return executor
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list[JobReturn]:
-        self._check(job_overrides)
+        composed = self._check(job_overrides)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         numbered = list(enumerate(job_overrides, initial_job_idx))
         returns: dict[int, JobReturn] = {}
         todo = []
-        for idx, overrides in numbered:
-            if self._complete(overrides):
+        for (idx, overrides), (cfg, out_dir) in zip(numbered, composed):
+            if self._complete(cfg, out_dir):
                 returns[idx] = JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
             else:
                 todo.append((idx, overrides))
