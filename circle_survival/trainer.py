@@ -29,7 +29,8 @@ from .data import all_pairs, split
 from .denormals import flushed_denormals
 from .fourier import half, spectrum
 from .heap import keep_freed_memory
-from .model import forward, init_params, loss_and_grads, per_trial_loss
+from .model import NAMES, forward, init_params, loss_and_grads, pair_rows, per_trial_loss
+from .optimizer import TrialAdamW
 from .perturbation import perturb
 from .progress import progress
 from .seeding import generator
@@ -81,17 +82,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _fused_ok(device: torch.device, dtype: torch.dtype) -> bool:
-    """Fused AdamW (one kernel for all parameters) where this torch build has it."""
-    try:
-        probe = torch.zeros(2, device=device, dtype=dtype, requires_grad=True)
-        probe.grad = torch.zeros_like(probe)
-        torch.optim.AdamW([probe], fused=True).step()
-        return True
-    except (RuntimeError, TypeError):
-        return False
-
-
 class Trainer:
     """The whole training state of one job; `run()` trains it to the end.
 
@@ -118,24 +108,13 @@ class Trainer:
         train_idx, test_idx = torch.stack(train_idx), torch.stack(test_idx)
         self.train = [t.to(dev) for t in (a[train_idx], b[train_idx], y[train_idx])]  # (T, n_train)
         self.test = [t.to(dev) for t in (a[test_idx], b[test_idx], y[test_idx])]  # (T, n_test)
+        self.rows = [pair_rows(self.train[0][s], self.train[1][s], cfg.p) for s in self.slices]
 
-        # The optimizer sees one tensor per trial and parameter, views into the blocks:
-        # fused AdamW rounds a tensor's last elements differently on a CPU, so one tensor
-        # per block would make a trial's numbers depend on which trials share its block
-        # (trial_offset, block_trials); it also keeps checkpoints independent of blocking.
-        # Their gradients are views of one buffer per block, filled each step.
+        # The optimizer's gradients are views of one buffer per block, which loss_and_grads fills.
         self.grads = [{k: torch.zeros_like(v) for k, v in blk.items()} for blk in self.blocks]
-        trained = []  # trial by trial, so that the checkpoint's order ignores blocking
-        for blk, grads in zip(self.blocks, self.grads):
-            for i in range(len(blk["E"])):
-                for k, v in blk.items():
-                    if k != "E" or not cfg.freeze_embedding:  # a frozen E's gradient is only logged
-                        trained.append(v[i])
-                        trained[-1].grad = grads[k][i]
-        o = cfg.optim
-        self.opt = torch.optim.AdamW(trained, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps,
-                                     weight_decay=o.weight_decay,
-                                     **({"fused": True} if _fused_ok(dev, self.dtype) else {}))
+        # A frozen embedding's gradient is only logged, not trained.
+        trained = [k for k in NAMES if k != "E" or not cfg.freeze_embedding]
+        self.opt = TrialAdamW(self.blocks, self.grads, cfg.optim, trained)
 
         self.log_steps = logged_steps(cfg.steps, cfg.log.dense_steps, cfg.log.every)
         self.snapshot_steps = set(snapshot_steps(cfg.steps, cfg.snapshots.every, cfg.snapshots.steps))
@@ -174,12 +153,9 @@ class Trainer:
         with flushed_denormals(self.device):
             while self.step <= cfg.steps:
                 step = self.step
-                for s, blk, buffers in zip(self.slices, self.blocks, self.grads):
+                for s, blk, rows, buffers in zip(self.slices, self.blocks, self.rows, self.grads):
                     # Gradient at the parameters of `step`; the last pass only logs.
-                    a, b, y = (t[s] for t in self.train)
-                    loss, logits, grads = loss_and_grads(blk, a, b, y)  # loss: (trials in block,)
-                    for k, v in buffers.items():
-                        v.copy_(grads[k])
+                    loss, logits, grads = loss_and_grads(blk, rows, self.train[2][s], out=buffers)
                     if step in log_row:
                         self._record(log_row[step], s, blk, grads["E"], logits, loss)
                 if step in self.snapshot_steps:
@@ -207,24 +183,26 @@ class Trainer:
 
     def state_dict(self) -> dict:
         """A copy of everything that changes during training, on the CPU (for torch.save)."""
-        opt = self.opt.state_dict()  # references to live tensors: copy them
-        opt["state"] = {i: {k: v.detach().cpu().clone() for k, v in s.items()}
-                        for i, s in opt["state"].items()}
         return {
             "step": self.step,
             "params": {k: self.param(k).cpu().clone() for k in self.blocks[0]},
-            "opt": opt,
+            "adam": self.opt.state_dict(),
             "logs": {name: getattr(self, name).cpu().clone()
                      for name in ("signal", "grad_signal", "metrics")},
             "snapshots": dict(self.snapshots),
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Resume from `state_dict()` of a Trainer built from the same config."""
+        """Resume from `state_dict()` of a Trainer built from the same config (any blocking,
+        any device); ValueError if its tensors have other shapes (an older version's)."""
+        for k in self.blocks[0]:
+            if state["params"][k].shape != self.param(k).shape:
+                raise ValueError(f"parameter {k} has shape {tuple(state['params'][k].shape)}, "
+                                 f"expected {tuple(self.param(k).shape)}")
+        self.opt.load_state_dict(state["adam"])
         for s, blk in zip(self.slices, self.blocks):
             for k, v in blk.items():
                 v.copy_(state["params"][k][s])
-        self.opt.load_state_dict(state["opt"])
         for name, value in state["logs"].items():
             getattr(self, name).copy_(value)
         self.snapshots = state["snapshots"]

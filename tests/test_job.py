@@ -58,14 +58,22 @@ def _other_config(trainer):
     return {"config": {"p": 999}, "trainer": {}}
 
 
-def _other_layout(trainer):  # same config, an optimizer state of another shape (older version)
+def _older_version(trainer):  # same config, the optimizer state under its former key
     state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
-    del state["trainer"]["opt"]["param_groups"][0]["params"][-1]
+    state["trainer"]["opt"] = state["trainer"].pop("adam")
+    return state
+
+
+def _other_shapes(trainer):  # same config, a moment of another shape
+    state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
+    state["trainer"]["adam"]["exp_avg"]["W2"] = state["trainer"]["adam"]["exp_avg"]["W2"][:, :1]
     return state
 
 
 @pytest.mark.parametrize("checkpoint, problem", [
-    (_other_config, "another config"), (_other_layout, "does not fit this job's training state")])
+    (_other_config, "another config"),
+    (_older_version, "does not fit this job's training state"),
+    (_other_shapes, r"does not fit this job's training state \(exp_avg has shapes")])
 def test_checkpoint_that_does_not_fit_is_refused_and_kept(tmp_path, tiny_cfg, monkeypatch,
                                                           checkpoint, problem):
     def save_then_die(trainer, path):

@@ -3,7 +3,7 @@ import math
 import torch
 
 from circle_survival.model import (_sum_rows, _sum_rows_sorted, forward, init_params, layer_shapes,
-                                   loss_and_grads)
+                                   loss_and_grads, pair_rows)
 from circle_survival.reference import PlainModel
 
 
@@ -57,8 +57,14 @@ def test_hand_written_gradients_equal_autograd_of_plain_module(tiny_cfg):
     gen = torch.Generator().manual_seed(0)
     a, b = (torch.randint(0, cfg.p, (3, 30), generator=gen) for _ in range(2))  # repeats rows
     y = (a + b) % cfg.p
-    loss, logits, grads = loss_and_grads(params, a, b, y)
+    rows = pair_rows(a, b, cfg.p)
+    loss, logits, grads = loss_and_grads(params, rows, y)
     assert set(grads) == set(params)
+    # Into given buffers (as the trainer's optimizer reads them), whatever they held:
+    buffers = {k: torch.full_like(v, float("nan")) for k, v in params.items()}
+    _, _, into = loss_and_grads(params, rows, y, out=buffers)
+    for k in params:
+        assert into[k] is buffers[k] and torch.equal(into[k], grads[k])
     for t in range(3):
         plain = PlainModel.from_params(params, t)
         plain_loss = torch.nn.functional.cross_entropy(plain(a[t], b[t]), y[t])
