@@ -195,10 +195,10 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         """Resume from `state_dict()` of a Trainer built from the same config (any blocking,
         any device); ValueError if its tensors have other shapes (an older version's)."""
-        for k in self.blocks[0]:
-            if state["params"][k].shape != self.param(k).shape:
-                raise ValueError(f"parameter {k} has shape {tuple(state['params'][k].shape)}, "
-                                 f"expected {tuple(self.param(k).shape)}")
+        for k, v in self.blocks[0].items():
+            got, expected = tuple(state["params"][k].shape), (self.cfg.trials, *v.shape[1:])
+            if got != expected:
+                raise ValueError(f"parameter {k} has shape {got}, expected {expected}")
         self.opt.load_state_dict(state["adam"])
         for s, blk in zip(self.slices, self.blocks):
             for k, v in blk.items():

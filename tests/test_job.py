@@ -70,10 +70,17 @@ def _other_shapes(trainer):  # same config, a moment of another shape
     return state
 
 
+def _other_params(trainer):  # same config, a parameter of another shape
+    state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
+    state["trainer"]["params"]["b3"] = state["trainer"]["params"]["b3"][:, :1]
+    return state
+
+
 @pytest.mark.parametrize("checkpoint, problem", [
     (_other_config, "another config"),
     (_older_version, "does not fit this job's training state"),
-    (_other_shapes, r"does not fit this job's training state \(exp_avg has shapes")])
+    (_other_shapes, r"does not fit this job's training state \(exp_avg has shapes"),
+    (_other_params, r"does not fit this job's training state \(parameter b3 has shape")])
 def test_checkpoint_that_does_not_fit_is_refused_and_kept(tmp_path, tiny_cfg, monkeypatch,
                                                           checkpoint, problem):
     def save_then_die(trainer, path):

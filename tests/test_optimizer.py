@@ -1,27 +1,13 @@
-import pytest
 import torch
 
 from circle_survival import optimizer
 from circle_survival.trainer import Trainer
+from crash import run_until
 
 
 def one_block_one_tensor_per_parameter(monkeypatch):
     """The layout a GPU gets, here on the CPU."""
     monkeypatch.setattr(optimizer, "per_trial_tensors", lambda device: False)
-
-
-def trained_to(cfg, step: int) -> Trainer:
-    class Stop(Exception):
-        pass
-
-    def stop(trainer):
-        if trainer.step == step:
-            raise Stop
-
-    trainer = Trainer(cfg)
-    with pytest.raises(Stop):
-        trainer.run(stop)
-    return trainer
 
 
 def test_tensors_per_trial_on_cpu_per_block_on_gpu(tiny_cfg, monkeypatch):
@@ -37,7 +23,7 @@ def test_state_moves_from_per_trial_tensors_to_one_block(tiny_cfg, monkeypatch):
     # A CPU job (blocks of 2, a tensor per trial) requeued onto a GPU (one block, a tensor
     # per parameter) continues as one that ran there from the start.
     cfg = tiny_cfg(trials=3, steps=40, dtype="float64")
-    saved = trained_to(cfg, 13).state_dict()
+    saved = run_until(Trainer(cfg), 13).state_dict()
     one_block_one_tensor_per_parameter(monkeypatch)
     gpu_cfg = tiny_cfg(trials=3, steps=40, dtype="float64", block_trials=3)
     straight = Trainer(gpu_cfg)

@@ -5,6 +5,7 @@ import torch
 from circle_survival import optimizer
 from circle_survival.reference import PlainModel, train_plain
 from circle_survival.trainer import Trainer, logged_steps, snapshot_steps, train
+from crash import run_until
 
 
 @pytest.mark.parametrize("block, gpu_layout", [(1, False), (0, False), (3, False), (3, True)])
@@ -89,21 +90,11 @@ def crash_and_resume(cfg, save_at: int, crash_at: int, resume_cfg=None):
     `crash_at` and a new Trainer (of `resume_cfg`, if given) resumed from the saved
     state: both results."""
     straight = train(cfg)
-    saved = {}
-
-    class Stop(Exception):
-        pass
-
-    def crash(tr):
-        if tr.step == save_at:
-            saved["state"] = tr.state_dict()
-        if tr.step == crash_at:
-            raise Stop
-
-    with pytest.raises(Stop):
-        Trainer(cfg).run(crash)
+    crashed = run_until(Trainer(cfg), save_at)
+    saved = crashed.state_dict()
+    run_until(crashed, crash_at)  # training on must not change the saved state
     second = Trainer(resume_cfg or cfg)
-    second.load_state_dict(saved["state"])
+    second.load_state_dict(saved)
     return straight, second.run()
 
 
