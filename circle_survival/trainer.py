@@ -131,6 +131,15 @@ class Trainer:
         """One parameter of all trials, (T, *shape)."""
         return torch.cat([blk[name] for blk in self.blocks])
 
+    def block_gradients(self):
+        """Per block: its trial slice, its parameters, and `loss_and_grads` at them, whose
+        gradients land in the optimizer's buffers. One block at a time, as consumed.
+
+            for _ in trainer.block_gradients(): pass   # then trainer.opt.step() updates
+        """
+        for s, blk, rows, buffers in zip(self.slices, self.blocks, self.rows, self.grads):
+            yield s, blk, loss_and_grads(blk, rows, self.train[2][s], out=buffers)
+
     def _record(self, row: int, s: slice, blk: dict, grad_E: torch.Tensor,
                 logits: torch.Tensor, loss: torch.Tensor) -> None:
         self.signal[row, s] = half(spectrum(blk["E"]))
@@ -153,9 +162,8 @@ class Trainer:
         with flushed_denormals(self.device):
             while self.step <= cfg.steps:
                 step = self.step
-                for s, blk, rows, buffers in zip(self.slices, self.blocks, self.rows, self.grads):
-                    # Gradient at the parameters of `step`; the last pass only logs.
-                    loss, logits, grads = loss_and_grads(blk, rows, self.train[2][s], out=buffers)
+                # Gradient at the parameters of `step`; the last pass only logs.
+                for s, blk, (loss, logits, grads) in self.block_gradients():
                     if step in log_row:
                         self._record(log_row[step], s, blk, grads["E"], logits, loss)
                 if step in self.snapshot_steps:

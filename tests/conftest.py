@@ -3,6 +3,7 @@ import os
 import pytest
 import torch
 
+from circle_survival import optimizer
 from circle_survival.config import TrainConfig
 
 
@@ -29,3 +30,10 @@ def tiny(**overrides) -> TrainConfig:
 @pytest.fixture
 def tiny_cfg():
     return tiny
+
+
+@pytest.fixture
+def gpu_layout(monkeypatch):
+    """Call it to give trainers built afterwards, here on the CPU, the optimizer layout a
+    GPU gets: one tensor per block and parameter instead of one per trial."""
+    return lambda: monkeypatch.setattr(optimizer, "per_trial_tensors", lambda device: False)

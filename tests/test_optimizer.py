@@ -5,26 +5,21 @@ from circle_survival.trainer import Trainer
 from crash import run_until
 
 
-def one_block_one_tensor_per_parameter(monkeypatch):
-    """The layout a GPU gets, here on the CPU."""
-    monkeypatch.setattr(optimizer, "per_trial_tensors", lambda device: False)
-
-
-def test_tensors_per_trial_on_cpu_per_block_on_gpu(tiny_cfg, monkeypatch):
+def test_tensors_per_trial_on_cpu_per_block_on_gpu(tiny_cfg, gpu_layout):
     assert len(Trainer(tiny_cfg(trials=3)).opt.pieces) == 3 * 7
     assert len(Trainer(tiny_cfg(trials=3, freeze_embedding=True)).opt.pieces) == 3 * 6
-    one_block_one_tensor_per_parameter(monkeypatch)
+    gpu_layout()
     pieces = Trainer(tiny_cfg(trials=3, block_trials=2)).opt.pieces
     assert [(k, s.start, s.stop) for k, s in pieces[:2] + pieces[7:8]] == [
         ("E", 0, 2), ("W1", 0, 2), ("E", 2, 3)]
 
 
-def test_state_moves_from_per_trial_tensors_to_one_block(tiny_cfg, monkeypatch):
+def test_state_moves_from_per_trial_tensors_to_one_block(tiny_cfg, gpu_layout):
     # A CPU job (blocks of 2, a tensor per trial) requeued onto a GPU (one block, a tensor
     # per parameter) continues as one that ran there from the start.
     cfg = tiny_cfg(trials=3, steps=40, dtype="float64")
     saved = run_until(Trainer(cfg), 13).state_dict()
-    one_block_one_tensor_per_parameter(monkeypatch)
+    gpu_layout()
     gpu_cfg = tiny_cfg(trials=3, steps=40, dtype="float64", block_trials=3)
     straight = Trainer(gpu_cfg)
     straight.run()

@@ -2,18 +2,17 @@ import numpy as np
 import pytest
 import torch
 
-from circle_survival import optimizer
 from circle_survival.reference import PlainModel, train_plain
 from circle_survival.trainer import Trainer, logged_steps, snapshot_steps, train
 from crash import run_until
 
 
-@pytest.mark.parametrize("block, gpu_layout", [(1, False), (0, False), (3, False), (3, True)])
-def test_vectorised_equals_plain_loop_float64(tiny_cfg, monkeypatch, block, gpu_layout):
+@pytest.mark.parametrize("block, one_per_block", [(1, False), (0, False), (3, False), (3, True)])
+def test_vectorised_equals_plain_loop_float64(tiny_cfg, gpu_layout, block, one_per_block):
     # blocks of one trial, auto (2), all in one; and one optimizer tensor per block and
     # parameter, as a GPU has
-    if gpu_layout:
-        monkeypatch.setattr(optimizer, "per_trial_tensors", lambda device: False)
+    if one_per_block:
+        gpu_layout()
     cfg = tiny_cfg(trials=3, steps=50, dtype="float64", block_trials=block)
     trainer = Trainer(cfg)
     init = {k: trainer.param(k).clone() for k in trainer.blocks[0]}
