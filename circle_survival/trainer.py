@@ -19,7 +19,7 @@ trials in one block.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -131,7 +131,7 @@ class Trainer:
         """One parameter of all trials, (T, *shape)."""
         return torch.cat([blk[name] for blk in self.blocks])
 
-    def block_gradients(self):
+    def block_gradients(self) -> Iterator[tuple[slice, dict, tuple]]:
         """Per block: its trial slice, its parameters, and `loss_and_grads` at them, whose
         gradients land in the optimizer's buffers. One block at a time, as consumed.
 

@@ -54,37 +54,36 @@ def test_killed_job_resumes_and_matches_uninterrupted(tmp_path, tiny_cfg, monkey
         pd.testing.assert_frame_equal(a, b)
 
 
-def _other_config(trainer):
-    return {"config": {"p": 999}, "trainer": {}}
+# Each spoils a checkpoint {"config": ..., "trainer": Trainer.state_dict()} in place.
+def _other_config(ckpt):
+    ckpt["config"]["p"] = 999
 
 
-def _older_version(trainer):  # same config, the optimizer state under its former key
-    state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
-    state["trainer"]["opt"] = state["trainer"].pop("adam")
-    return state
+def _older_version(ckpt):  # the optimizer state under its former key
+    ckpt["trainer"]["opt"] = ckpt["trainer"].pop("adam")
 
 
-def _other_shapes(trainer):  # same config, a moment of another shape
-    state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
-    state["trainer"]["adam"]["exp_avg"]["W2"] = state["trainer"]["adam"]["exp_avg"]["W2"][:, :1]
-    return state
+def _other_shapes(ckpt):  # a moment of another shape
+    moments = ckpt["trainer"]["adam"]["exp_avg"]
+    moments["W2"] = moments["W2"][:, :1]
 
 
-def _other_params(trainer):  # same config, a parameter of another shape
-    state = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
-    state["trainer"]["params"]["b3"] = state["trainer"]["params"]["b3"][:, :1]
-    return state
+def _other_params(ckpt):  # a parameter of another shape
+    params = ckpt["trainer"]["params"]
+    params["b3"] = params["b3"][:, :1]
 
 
-@pytest.mark.parametrize("checkpoint, problem", [
+@pytest.mark.parametrize("spoil, problem", [
     (_other_config, "another config"),
     (_older_version, "does not fit this job's training state"),
     (_other_shapes, r"does not fit this job's training state \(exp_avg has shapes"),
     (_other_params, r"does not fit this job's training state \(parameter b3 has shape")])
 def test_checkpoint_that_does_not_fit_is_refused_and_kept(tmp_path, tiny_cfg, monkeypatch,
-                                                          checkpoint, problem):
+                                                          spoil, problem):
     def save_then_die(trainer, path):
-        job.torch.save(checkpoint(trainer), path)
+        ckpt = {"config": job.flatten(trainer.cfg), "trainer": trainer.state_dict()}
+        spoil(ckpt)
+        job.torch.save(ckpt, path)
         raise Killed
 
     monkeypatch.setattr(job, "save_checkpoint", save_then_die)
