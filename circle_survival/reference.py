@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .config import OptimConfig
+from .loss import CrossEntropy
 
 
 class PlainModel(nn.Module):
@@ -52,7 +53,7 @@ def train_plain(model: PlainModel, a: torch.Tensor, b: torch.Tensor, y: torch.Te
                             eps=optim.eps, weight_decay=optim.weight_decay)
     losses = []
     for _ in range(steps):
-        loss = nn.functional.cross_entropy(model(a, b), y)
+        loss = CrossEntropy.apply(model(a, b), y)  # the trainer's loss, stable in float32
         opt.zero_grad()
         loss.backward()
         opt.step()
