@@ -75,8 +75,15 @@ def write(result: Aggregate, out: Path) -> list[Path]:
 def report(result: Aggregate) -> str:
     """The printed summary: what was read and left out, circles per group, survival per frequency."""
     trials = result.trials
-    lines = [f"read {trials['job'].nunique()} jobs, {len(trials)} trials; skipped {len(result.skipped)}"]
+    diverged = sum(s.reason.startswith(jobs.DIVERGED) for s in result.skipped)
+    lines = [f"read {trials['job'].nunique()} jobs, {len(trials)} trials; skipped {len(result.skipped)}"
+             f" ({diverged} diverged trials, left out of the counts)"]
     lines += [f"  skipped {skip}" for skip in result.skipped]
+    if "loss_spike_step" in trials and trials["loss_spike_step"].notna().any():
+        spiked = trials[trials["loss_spike_step"].notna()]
+        lines.append(f"  {len(spiked)} counted trials had a loss spike (> 10x the running minimum "
+                     f"after step 1,000; column loss_spike_step), e.g. {spiked['job'].iloc[0]} "
+                     f"trial {spiked['trial'].iloc[0]} at step {int(spiked['loss_spike_step'].iloc[0])}")
     lines += ["", f"circles per condition (grouped by {', '.join(result.keys) or 'nothing: one condition'}):"]
     table = result.groups.copy()
     table["95% CI (t)"] = [_interval(lo, hi) for lo, hi in zip(table["t_lo"], table["t_hi"])]

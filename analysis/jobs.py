@@ -34,7 +34,7 @@ STARTED = (*OUTPUTS, "train.log", "checkpoint.pt", ".hydra")
 RESULTS = (
     "trial", "n_circles", "circles", "init_signal", "final_signal",
     "final_train_loss", "final_test_loss", "final_train_acc", "final_test_acc",
-    "schema_version", "perturbation.applied",
+    "schema_version", "perturbation.applied", "diverged", "diverged_step", "loss_spike_step",
 )
 TRIALS_REQUIRED = {
     "trial": pa.types.is_integer, "p": pa.types.is_integer, "d": pa.types.is_integer,
@@ -43,7 +43,8 @@ TRIALS_REQUIRED = {
     "schema_version": pa.types.is_integer,
 }
 # Columns that older files may lack, with the value that absence means.
-DEFAULTS = {"sweep": "", "vary": "", "perturbation.kind": "none"}
+DEFAULTS = {"sweep": "", "vary": "", "perturbation.kind": "none", "diverged": False}
+DIVERGED = "diverged"  # how a diverged trial's Skip reason begins
 
 
 class DataError(Exception):
@@ -149,6 +150,8 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
     trials, bad = read_table(jobs, TRIALS, required=TRIALS_REQUIRED)
     skipped += bad
     trials, bad = _drop_inconsistent(trials)
+    skipped += bad
+    trials, bad = _drop_diverged(trials)
     skipped += bad
     if trials.empty:
         first = f"; first: {skipped[0]}" if skipped else ""
@@ -263,6 +266,17 @@ def _drop_inconsistent(trials: pd.DataFrame):
             reasons.setdefault(job, f"incomplete: {rows[job]} of {wanted[job]} trials")
     bad = trials["job"].isin(list(reasons))
     return trials[~bad], [Skip(str(job), reason) for job, reason in reasons.items()]
+
+
+def _drop_diverged(trials: pd.DataFrame):
+    """Leave out trials whose training diverged: their NaN signals are not "0 circles"."""
+    if "diverged" not in trials:
+        return trials, []
+    bad = trials["diverged"].fillna(False).astype(bool)
+    skips = [Skip(f"{job} (trial {trial})", f"{DIVERGED} at step {step}: loss or parameters not "
+                  "finite; left out of every count")
+             for job, trial, step in zip(trials.job[bad], trials.trial[bad], trials.diverged_step[bad])]
+    return trials[~bad], skips
 
 
 def _joined(series: pd.Series) -> pd.Series:

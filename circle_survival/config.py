@@ -13,6 +13,7 @@ resolvers the YAML files use (``cs_or``, ``cs_scale``, ``cs_with``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +143,8 @@ def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
 
 def validate(cfg: TrainConfig) -> None:
     """Raise ConfigError (one line: key, value, allowed range) for the first bad value."""
+    for key, value in leaves(cfg).items():  # inf and nan pass every comparison below
+        _check(not isinstance(value, float) or math.isfinite(value), key, value, "a finite number")
     _check(cfg.p >= 3, "p", cfg.p, "an integer >= 3")
     _check(cfg.d >= 1, "d", cfg.d, "an integer >= 1")
     _check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")

@@ -28,6 +28,7 @@ import pyarrow as pa
 import torch
 
 from .config import ConfigError, TrainConfig, flatten, validate
+from .health import SPIKE_AFTER, SPIKE_FACTOR
 from .logs import FILES, stored_config, trial_circles, write_job
 from .trainer import Trainer, TrainResult
 
@@ -170,11 +171,22 @@ class StopSignals:
 
 
 def report(cfg: TrainConfig, result: TrainResult, out_dir: Path) -> None:
-    """Print each trial's surviving circles and where the logs are."""
-    for trial, circles in zip(result.trials, trial_circles(cfg, result)):
+    """Print each trial's surviving circles, a summary naming diverged and spiking trials,
+    and where the logs are."""
+    for trial, circles, diverged in zip(result.trials, trial_circles(cfg, result), result.diverged_step):
+        if circles is None:
+            log.warning("trial %d: DIVERGED at step %d (loss or parameters not finite); "
+                        "no circles counted", trial, diverged)
+            continue
         ks = ", ".join(map(str, circles)) or "-"
         log.info("trial %d: %d circle%s  k = %s", trial, len(circles),
                  "" if len(circles) == 1 else "s", ks)
+    diverged = [f"trial {t} at step {s}" for t, s in zip(result.trials, result.diverged_step) if s >= 0]
+    spiked = [f"trial {t} at step {s}" for t, s in zip(result.trials, result.spike_step) if s >= 0]
+    summary = (f"summary: {len(result.trials)} trials; diverged: {', '.join(diverged) or 'none'}; "
+               f"loss spikes (> {SPIKE_FACTOR:g}x the running minimum after step {SPIKE_AFTER}): "
+               f"{', '.join(spiked) or 'none'}")
+    (log.warning if diverged or spiked else log.info)(summary)
     log.info("logs: %s (%s)", out_dir, ", ".join(FILES))
 
 

@@ -78,10 +78,17 @@ def params_table(result: TrainResult) -> pa.Table:
     })
 
 
-def trial_circles(cfg: TrainConfig, result: TrainResult) -> list[list[int]]:
-    """Surviving circles of each trial under the configured rule."""
+def trial_circles(cfg: TrainConfig, result: TrainResult) -> list[list[int] | None]:
+    """Surviving circles of each trial under the configured rule; None for a diverged
+    trial (its NaN signals would otherwise count as no circles)."""
     alive = survivors(result.final_spectrum, cfg.circles.rule, cfg.circles.threshold)
-    return [circle_list(row) for row in alive]
+    return [None if diverged >= 0 else circle_list(row)
+            for row, diverged in zip(alive, result.diverged_step)]
+
+
+def _step_or_null(steps: np.ndarray) -> pa.Array:
+    """Steps as int32, with -1 (never) as null."""
+    return pa.array(steps, pa.int32(), mask=np.asarray(steps) < 0)
 
 
 def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
@@ -98,7 +105,10 @@ def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
     applied = result.applied if result.applied is not None else [[] for _ in range(T)]
     columns["perturbation.applied"] = pa.array(applied, pa.list_(pa.int32()))
     columns.update({
-        "n_circles": pa.array([len(c) for c in circles], pa.int32()),
+        "diverged": pa.array(result.diverged_step >= 0, pa.bool_()),
+        "diverged_step": _step_or_null(result.diverged_step),
+        "loss_spike_step": _step_or_null(result.spike_step),
+        "n_circles": pa.array([None if c is None else len(c) for c in circles], pa.int32()),
         "circles": pa.array(circles, pa.list_(pa.int32())),
         "init_signal": pa.array(list(half(result.init_spectrum).astype(np.float32)),
                                 pa.list_(pa.float32())),

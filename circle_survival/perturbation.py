@@ -106,6 +106,9 @@ def _strongest(table: pa.Table, source: str, trial: int, n: int) -> list[int]:
     if row is None:
         raise ConfigError(f"invalid config: perturbation.source={source!r}; allowed: a job holding "
                           f"trial {trial} or a single trial (it has {len(rows)} trials)")
+    if row.get("diverged"):
+        raise ConfigError(f"invalid config: perturbation.source={source!r}; allowed: a job whose "
+                          f"trial {row['trial']} trained (it diverged at step {row['diverged_step']})")
     signal = np.asarray(row["final_signal"])  # (p//2 + 1,), k = 0..p//2
     order = 1 + np.argsort(-signal[1:], kind="stable")  # k = 1..p//2, strongest first
     chosen = [int(k) for k in order[:n]]

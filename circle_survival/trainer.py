@@ -28,6 +28,7 @@ from .config import ConfigError, TrainConfig, validate
 from .data import all_pairs, split
 from .denormals import flushed_denormals
 from .fourier import half, spectrum
+from .health import Health
 from .heap import keep_freed_memory
 from .model import NAMES, forward, init_params, loss_and_grads, pair_rows, per_trial_loss
 from .optimizer import TrialAdamW
@@ -49,6 +50,8 @@ class TrainResult:
     final_spectrum: np.ndarray  # (T, p) of the final E
     params: dict[int, dict[str, torch.Tensor]]  # step -> name -> (T, *shape), float32, CPU
     device: str
+    diverged_step: np.ndarray  # (T,) first step with a non-finite loss, -1 = never (health)
+    spike_step: np.ndarray  # (T,) first loss spike after step 1,000, -1 = never (health)
     applied: list[list[int]] | None = None  # per trial, the frequencies perturbed (perturbation.perturb)
 
 
@@ -124,6 +127,7 @@ class Trainer:
         self.grad_signal = torch.zeros(L, T, K, device=dev)
         self.metrics = torch.zeros(L, T, len(METRICS), device=dev)
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
+        self.health = Health(T, dev)  # every step's loss, watched on the device
         self.init_spectrum = spectrum(init["E"]).numpy()
         self.step = 0  # the next step to compute
 
@@ -164,6 +168,7 @@ class Trainer:
                 step = self.step
                 # Gradient at the parameters of `step`; the last pass only logs.
                 for s, blk, (loss, logits, grads) in self.block_gradients():
+                    self.health.update(step, loss, s)
                     if step in log_row:
                         self._record(log_row[step], s, blk, grads["E"], logits, loss)
                 if step in self.snapshot_steps:
@@ -186,6 +191,8 @@ class Trainer:
             final_spectrum=spectrum(self.param("E").double()).cpu().numpy(),
             params=self.snapshots,
             device=self.device.type,
+            diverged_step=self.health.diverged_step.cpu().numpy(),
+            spike_step=self.health.spike_step.cpu().numpy(),
             applied=self.applied,
         )
 
@@ -198,6 +205,7 @@ class Trainer:
             "logs": {name: getattr(self, name).cpu().clone()
                      for name in ("signal", "grad_signal", "metrics")},
             "snapshots": dict(self.snapshots),
+            "health": self.health.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -214,6 +222,7 @@ class Trainer:
         for name, value in state["logs"].items():
             getattr(self, name).copy_(value)
         self.snapshots = state["snapshots"]
+        self.health.load_state_dict(state["health"])
         self.step = state["step"]
 
 

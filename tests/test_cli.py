@@ -39,6 +39,8 @@ BAD = [
     (["train_frac=1.2"], "train_frac=1.2"), (["vary=[mlp,bogus]"], "vary="),
     (["bogus_key=3"], "'bogus_key'"), (["p=abc"], "p='abc'"), (["-m", "p=7,abc"], "p='abc'"),
     (["freeze_embedding=maybe"], "freeze_embedding='maybe'"), (["d=3.5"], "d=3.5"),
+    (["optim.lr=inf"], "optim.lr=inf"), (["optim.lr=nan"], "optim.lr=nan"),
+    (["circles.threshold=-inf"], "circles.threshold=-inf"),
     (["+bogus=1"], "'bogus'"), (["++optim.bogus=1"], "'optim.bogus'"), (["hydrax=1"], "'hydrax'"),
     pytest.param(["device=cuda"], "device='cuda'",
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),

@@ -38,6 +38,8 @@ BAD = [
     ("vary", ["mlp", "bogus"]), ("vary", ["mlp", "mlp"]), ("model.mlp_init", "xavier"),
     ("dtype", "float16"),
     ("circles.rule", "bogus"), ("log.every", 0), ("trial_offset", -1),
+    ("optim.lr", float("inf")), ("optim.eps", float("nan")), ("circles.threshold", float("inf")),
+    ("perturbation.alpha", float("inf")),
 ]
 
 

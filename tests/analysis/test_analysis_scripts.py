@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from analysis import aggregate, figures, paper_check, paper_figures, synthetic
@@ -100,3 +101,21 @@ def test_output_piped_into_head_ends_quietly_after_writing(planted, tmp_path):
     proc.wait(timeout=120)
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
     assert len(pd.read_parquet(tmp_path / "all_trials.parquet")) == 16  # written first
+
+
+def test_diverged_trials_are_left_out_of_counts_and_spikes_named(tmp_path, capsys):
+    cfg = synthetic.config(p=11, d=16, trials=3)
+    table = synthetic.trials_table(cfg, [[1, 2], [], [3, 4, 5, 1]], np.ones((3, 6)))
+    table = table.set_column(table.schema.get_field_index("n_circles"), "n_circles",
+                             pa.array([2, None, 4], pa.int32()))
+    table = table.append_column("diverged", pa.array([False, True, False]))
+    table = table.append_column("diverged_step", pa.array([None, 812, None], pa.int32()))
+    table = table.append_column("loss_spike_step", pa.array([None, None, 19_100], pa.int32()))
+    synthetic.write_job(tmp_path / "runs" / "job", table)
+    assert aggregate.main([str(tmp_path / "runs"), "--out", str(tmp_path / "agg")]) == 0
+    printed = capsys.readouterr().out
+    assert "read 1 jobs, 2 trials; skipped 1 (1 diverged trials, left out of the counts)" in printed
+    assert "(trial 1): diverged at step 812" in printed
+    assert "1 counted trials had a loss spike" in printed and "at step 19100" in printed
+    groups = pd.read_csv(tmp_path / "agg" / "groups.csv")
+    assert groups[["n", "mean"]].values.tolist() == [[2, 3.0]]  # trials 0 and 2 only
