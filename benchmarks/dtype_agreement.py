@@ -15,42 +15,15 @@ stable cross-entropy (6 of 8 between steps 18,900 and 20,800).
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
+from cli_jobs import load, run_jobs
 
 from circle_survival.health import loss_spike_step
 
 DTYPES = ("float32", "float64")
-
-
-def run_jobs(args: argparse.Namespace) -> None:
-    """Both dtypes' jobs at once, one thread each; finished ones are skipped by the job."""
-    procs = []
-    for dtype in DTYPES:
-        out = args.out / dtype
-        out.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "circle_survival.train", f"p={args.p}", f"d={args.d}",
-               f"trials={args.trials}", f"steps={args.steps}", f"seed={args.seed}",
-               f"dtype={dtype}", "threads=1", "progress=lines", f"hydra.run.dir={out}"]
-        procs.append((dtype, subprocess.Popen(cmd, stdout=open(f"{out}.log", "a"),
-                                              stderr=subprocess.STDOUT)))
-    for dtype, proc in procs:
-        if proc.wait():
-            sys.exit(f"error: the {dtype} job failed; see {args.out / dtype}.log")
-
-
-def load(out: Path) -> tuple[dict[int, list[int]], dict[int, tuple[np.ndarray, np.ndarray]]]:
-    """Per trial: final circles, and (steps, train losses) as logged."""
-    trials = pq.read_table(out / "trials.parquet", columns=["trial", "circles"]).to_pylist()
-    metrics = pq.read_table(out / "metrics.parquet", columns=["trial", "step", "train_loss"]).to_pandas()
-    series = {t: (g.step.to_numpy(), g.train_loss.to_numpy().astype(np.float64))
-              for t, g in metrics.sort_values("step").groupby("trial")}
-    return {r["trial"]: r["circles"] for r in trials}, series
 
 
 def main() -> None:
@@ -64,8 +37,11 @@ def main() -> None:
     args = ap.parse_args()
     args.out = args.out / f"p{args.p}_d{args.d}_trials{args.trials}_steps{args.steps}_seed{args.seed}"
     start = time.perf_counter()
-    run_jobs(args)
-    (c32, s32), (c64, s64) = (load(args.out / dtype) for dtype in DTYPES)
+    common = [f"p={args.p}", f"d={args.d}", f"trials={args.trials}", f"steps={args.steps}",
+              f"seed={args.seed}"]
+    run_jobs({dtype: [*common, f"dtype={dtype}"] for dtype in DTYPES}, args.out, parallel=2)
+    (r32, s32), (r64, s64) = (load(args.out / dtype) for dtype in DTYPES)
+    c32, c64 = ({t: r["circles"] for t, r in rows.items()} for rows in (r32, r64))
     print(f"p={args.p} d={args.d} steps={args.steps} seed={args.seed}: {args.trials} paired trials "
           f"({time.perf_counter() - start:.0f} s; jobs under {args.out})\n")
     print("| trial | largest loss ratio (step) | first spike f32 / f64 | final loss f32 / f64 "

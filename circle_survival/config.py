@@ -87,6 +87,20 @@ PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "ran
 
 
 @dataclass
+class StopConfig:
+    """When a trial stops before `steps`: never, or once its circles have settled
+    (fourier.SETTLED; conf/stop/). A stopped trial's results are those at its stopping step."""
+    kind: str = "never"  # never | settled
+    after: int = 2000  # settled: the earliest step a trial may stop at
+    window: int = 2000  # settled: steps its circle set must hold, clear of the threshold
+    alive: float = 1.3  # settled: every survivor's signal >= alive x the rule's threshold
+    dead: float = 0.7  # settled: every dead frequency's signal <= dead x the threshold
+
+
+STOP_KINDS = ("never", "settled")
+
+
+@dataclass
 class SnapshotsConfig:
     """Extra steps at which params.parquet stores every parameter (steps 0 and last always)."""
     every: int = 0  # every `every` steps; 0 = off
@@ -120,6 +134,7 @@ class TrainConfig:
     circles: CirclesConfig = field(default_factory=CirclesConfig)
     perturbation: PerturbationConfig = field(default_factory=PerturbationConfig)
     snapshots: SnapshotsConfig = field(default_factory=SnapshotsConfig)
+    stop: StopConfig = field(default_factory=StopConfig)
 
 
 # Keys that do not change the experiment, at most the float rounding (like the device):
@@ -186,6 +201,19 @@ def validate(cfg: TrainConfig) -> None:
     _check(all(s >= 0 for s in cfg.snapshots.steps), "snapshots.steps", list(cfg.snapshots.steps),
            "a list of integers >= 0")
     _validate_perturbation(cfg.perturbation, cfg.p)
+    _validate_stop(cfg.stop)
+
+
+def _validate_stop(sc: StopConfig) -> None:
+    _check(sc.kind in STOP_KINDS, "stop.kind", sc.kind, f"one of {list(STOP_KINDS)}")
+    if sc.kind == "never":  # a rule's key given without the rule is a mistake, not ignored
+        for key, value in leaves(sc).items():
+            _check(key == "kind" or value == getattr(StopConfig(), key), f"stop.{key}", value,
+                   "only with stop=settled (stop is never)")
+    _check(sc.after >= 0, "stop.after", sc.after, "an integer >= 0")
+    _check(sc.window >= 0, "stop.window", sc.window, "an integer >= 0")
+    _check(sc.alive >= 1, "stop.alive", sc.alive, "a number >= 1 (a multiple of the threshold)")
+    _check(0 <= sc.dead <= 1, "stop.dead", sc.dead, "a number in [0, 1] (a multiple of the threshold)")
 
 
 def _validate_perturbation(pc: PerturbationConfig, p: int) -> None:

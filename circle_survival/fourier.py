@@ -51,3 +51,78 @@ def survivors(full, rule: str = "two_mean", threshold: float = 10.0) -> np.ndarr
 def circle_list(alive: np.ndarray) -> list[int]:
     """The surviving k of one trial's mask (p//2 + 1,), ascending."""
     return [int(k) for k in np.flatnonzero(alive)]
+
+
+def threshold_ratio(full: torch.Tensor, rule: str = "two_mean", threshold: float = 10.0) -> torch.Tensor:
+    """||F_k|| over the rule's threshold for k = 0..p//2, from a full spectrum (..., p):
+    k is a surviving circle where this exceeds 1 (k >= 1; see `survivors`)."""
+    if rule == "two_mean":
+        return half(full) / (2 * full.mean(-1, keepdim=True))
+    if rule == "threshold":
+        return half(full) / threshold
+    raise ValueError(f"unknown circle rule {rule!r}; known: {sorted(RULES)}")
+
+
+SETTLED = (
+    "settled: at logged step s >= stop.after, over every logged step of the last stop.window "
+    "steps, the circle set is the same, every surviving circle's signal is >= stop.alive x "
+    "the rule's threshold and every dead one's <= stop.dead x it, and the gap between them "
+    "(weakest survivor / strongest dead) is at least what it was at the window's first step")
+
+
+class Settled:
+    """The `SETTLED` rule, fed one logged step at a time, for every trial of a job at once.
+
+        rule = Settled(trials=8, device, after=2000, window=2000, alive=1.5, dead=0.5)
+        rule.update(step, threshold_ratio(spectrum(E)), idx)   # idx: the trials E holds
+        rule.settled(step)                                     # (T,) bool: may stop at `step`
+
+    The state is a few (T,) and (T, K) tensors on the device: no host sync per update.
+    `since` is the first logged step of each trial's current run of clear, unchanged
+    steps (-1: not in one); its gap and circle set are kept to compare against.
+    """
+
+    def __init__(self, trials: int, device: torch.device, after: int, window: int,
+                 alive: float, dead: float):
+        self.after, self.window, self.alive_margin, self.dead_margin = after, window, alive, dead
+        self.since = torch.full((trials,), -1, dtype=torch.int64, device=device)
+        self.gap_since = torch.zeros(trials, dtype=torch.float64, device=device)
+        self.gap = torch.zeros(trials, dtype=torch.float64, device=device)
+        self.circles_since: torch.Tensor | None = None  # (T, K) bool, from the first update
+
+    def update(self, step: int, ratio: torch.Tensor, idx=slice(None)) -> None:
+        """Record the ratios (B, K) (`threshold_ratio`) of trials `idx` at logged step `step`."""
+        ratio = ratio.to(torch.float64)
+        if self.circles_since is None:
+            self.circles_since = torch.zeros(len(self.since), ratio.shape[-1], dtype=torch.bool,
+                                             device=ratio.device)
+        alive = ratio > 1
+        alive[:, 0] = False  # DC is never a circle
+        inf = torch.tensor(float("inf"), dtype=ratio.dtype, device=ratio.device)
+        weakest = torch.where(alive, ratio, inf)[:, 1:].amin(-1)  # inf without survivors
+        strongest = torch.where(alive, 0, ratio)[:, 1:].amax(-1)  # 0 when every k survives
+        clear = (weakest >= self.alive_margin) & (strongest <= self.dead_margin)
+        gap = weakest / strongest  # inf when nothing is dead
+        same = (alive == self.circles_since[idx]).all(-1)
+        going_on = (self.since[idx] >= 0) & clear & same
+        self.since[idx] = torch.where(going_on, self.since[idx], torch.where(clear, step, -1))
+        self.gap_since[idx] = torch.where(going_on, self.gap_since[idx], gap)
+        self.circles_since[idx] = torch.where(going_on.unsqueeze(-1), self.circles_since[idx], alive)
+        self.gap[idx] = gap
+
+    def settled(self, step: int) -> torch.Tensor:
+        """(T,) bool: trials whose last update (at `step`) completes the rule."""
+        if step < self.after:
+            return torch.zeros_like(self.since, dtype=torch.bool)
+        return (self.since >= 0) & (step - self.since >= self.window) & (self.gap >= self.gap_since)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {k: getattr(self, k).cpu().clone() for k in ("since", "gap_since", "gap", "circles_since")
+                if getattr(self, k) is not None}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for k, v in state.items():
+            if k == "circles_since" and self.circles_since is None:
+                self.circles_since = v.to(self.since.device).clone()
+            else:
+                getattr(self, k).copy_(v)

@@ -29,7 +29,7 @@ import torch
 
 from .config import ConfigError, TrainConfig, flatten, validate
 from .health import SPIKE_AFTER, SPIKE_FACTOR
-from .logs import FILES, stored_config, trial_circles, write_job
+from .logs import FILES, end_steps, stored_config, trial_circles, write_job
 from .trainer import Trainer, TrainResult
 
 log = logging.getLogger("circle_survival")
@@ -85,9 +85,12 @@ def job_lock(out_dir: Path):
 
 
 def _differences(stored: dict, wanted: dict) -> list[str]:
+    """Keys whose values differ; a key an older version did not record (stop.*) counts
+    as its default, so results from before it existed still match a config leaving it so."""
+    defaults = flatten(TrainConfig())
     keys = sorted(set(stored) | set(wanted))
-    return [f"{k}: {stored.get(k)!r} != {wanted.get(k)!r}" for k in keys
-            if stored.get(k) != wanted.get(k)]
+    return [f"{k}: {stored.get(k, defaults.get(k))!r} != {wanted.get(k)!r}" for k in keys
+            if stored.get(k, defaults.get(k)) != wanted.get(k)]
 
 
 def is_complete(out_dir: Path, cfg: TrainConfig) -> bool:
@@ -187,6 +190,12 @@ def report(cfg: TrainConfig, result: TrainResult, out_dir: Path) -> None:
                f"loss spikes (> {SPIKE_FACTOR:g}x the running minimum after step {SPIKE_AFTER}): "
                f"{', '.join(spiked) or 'none'}")
     (log.warning if diverged or spiked else log.info)(summary)
+    ends = end_steps(result)
+    if cfg.stop.kind != "never":
+        run, full = int(ends.sum()), len(result.trials) * cfg.steps
+        stopped = ", ".join(f"{t} at {s}" for t, s in zip(result.trials, result.stopped_step) if s >= 0)
+        log.info("stop=%s: %s model-steps run, %s saved (%.1fx fewer); stopped: %s", cfg.stop.kind,
+                 f"{run:,}", f"{full - run:,}", full / max(run, 1), stopped or "none")
     log.info("logs: %s (%s)", out_dir, ", ".join(FILES))
 
 

@@ -34,39 +34,50 @@ def write_table(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _long(result: TrainResult) -> tuple[np.ndarray, np.ndarray]:
-    """trial and step columns for arrays laid out (L, T, ...)."""
+def end_steps(result: TrainResult) -> np.ndarray:
+    """(T,) each trial's last step: where it stopped (stop=settled), else the last step."""
+    return np.where(result.stopped_step >= 0, result.stopped_step, result.steps[-1])
+
+
+def _long(result: TrainResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """trial and step columns for arrays laid out (L, T, ...), and which (L*T) rows to keep:
+    none of a stopped trial after its stopping step."""
     L, T = len(result.steps), len(result.trials)
     step = np.repeat(result.steps.astype(np.int32), T)
     trial = np.tile(result.trials.astype(np.int32), L)
-    return trial, step
+    keep = (result.steps[:, None] <= end_steps(result)[None, :]).ravel()
+    return trial[keep], step[keep], keep
 
 
 def signals_table(result: TrainResult) -> pa.Table:
-    L, T, K = result.signal.shape
-    trial, step = _long(result)
+    K = result.signal.shape[-1]
+    trial, step, keep = _long(result)
     return pa.table({
         "trial": np.repeat(trial, K), "step": np.repeat(step, K),
-        "k": np.tile(np.arange(K, dtype=np.int32), L * T),
-        "signal": result.signal.astype(np.float32).ravel(),
-        "grad_signal": result.grad_signal.astype(np.float32).ravel(),
+        "k": np.tile(np.arange(K, dtype=np.int32), len(trial)),
+        "signal": result.signal.astype(np.float32).reshape(-1, K)[keep].ravel(),
+        "grad_signal": result.grad_signal.astype(np.float32).reshape(-1, K)[keep].ravel(),
     })
 
 
 def metrics_table(result: TrainResult) -> pa.Table:
-    trial, step = _long(result)
-    m = result.metrics.astype(np.float32).reshape(-1, len(METRICS))
+    trial, step, keep = _long(result)
+    m = result.metrics.astype(np.float32).reshape(-1, len(METRICS))[keep]
     return pa.table({"trial": trial, "step": step, **{n: m[:, i] for i, n in enumerate(METRICS)}})
 
 
 def params_table(result: TrainResult) -> pa.Table:
-    """One row per (trial, step, parameter): shape and row-major float32 values."""
+    """One row per (trial, step, parameter): shape and row-major float32 values. A stopped
+    trial has none after its stopping step, and its final parameters under that step."""
     rows: dict[str, list] = {"trial": [], "step": [], "name": [], "shape": [], "values": []}
+    last, ends = max(result.params), end_steps(result)
     for step, named in sorted(result.params.items()):
         for name, stacked in named.items():
             for i, trial in enumerate(result.trials):
+                if step >= ends[i] and step != last:
+                    continue  # its final row (below, at `last`) stands for it
                 rows["trial"].append(int(trial))
-                rows["step"].append(step)
+                rows["step"].append(int(ends[i]) if step == last else step)
                 rows["name"].append(name)
                 rows["shape"].append(list(stacked.shape[1:]))
                 rows["values"].append(stacked[i].numpy().ravel())
@@ -96,7 +107,8 @@ def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
     T = len(result.trials)
     flat = flatten(cfg)
     circles = trial_circles(cfg, result)
-    final = result.metrics[-1].astype(np.float32)  # (T, 4)
+    last_row = np.searchsorted(result.steps, end_steps(result))  # (T,) a stopping step is logged
+    final = result.metrics[last_row, np.arange(T)].astype(np.float32)  # (T, 4)
     columns = {"trial": pa.array(result.trials, pa.int32())}
     # List-valued config (perturbation.ks, snapshots.steps) as list<int32>, even when empty.
     columns.update({key: pa.array([value] * T, pa.list_(pa.int32()) if isinstance(value, list) else None)
@@ -108,6 +120,7 @@ def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
         "diverged": pa.array(result.diverged_step >= 0, pa.bool_()),
         "diverged_step": _step_or_null(result.diverged_step),
         "loss_spike_step": _step_or_null(result.spike_step),
+        "stopped_step": _step_or_null(result.stopped_step),
         "n_circles": pa.array([None if c is None else len(c) for c in circles], pa.int32()),
         "circles": pa.array(circles, pa.list_(pa.int32())),
         "init_signal": pa.array(list(half(result.init_spectrum).astype(np.float32)),

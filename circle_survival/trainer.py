@@ -27,11 +27,11 @@ import torch
 from .config import ConfigError, TrainConfig, validate
 from .data import all_pairs, split
 from .denormals import flushed_denormals
-from .fourier import half, spectrum
+from .fourier import Settled, half, spectrum, threshold_ratio
 from .health import Health
 from .heap import keep_freed_memory
 from .model import NAMES, forward, init_params, loss_and_grads, pair_rows, per_trial_loss
-from .optimizer import TrialAdamW
+from .optimizer import MOMENTS, TrialAdamW
 from .perturbation import perturb
 from .progress import progress
 from .seeding import generator
@@ -52,6 +52,7 @@ class TrainResult:
     device: str
     diverged_step: np.ndarray  # (T,) first step with a non-finite loss, -1 = never (health)
     spike_step: np.ndarray  # (T,) first loss spike after step 1,000, -1 = never (health)
+    stopped_step: np.ndarray  # (T,) step a trial stopped at (stop=settled), -1 = ran to the end
     applied: list[list[int]] | None = None  # per trial, the frequencies perturbed (perturbation.perturb)
 
 
@@ -88,6 +89,11 @@ def resolve_device(name: str) -> torch.device:
 class Trainer:
     """The whole training state of one job; `run()` trains it to the end.
 
+    Job-wide tensors (`params`, `grads`: {name: (T, ...)} on the device; `moments`: AdamW's,
+    on the CPU) hold every trial; the blocks train copies of the running trials only, in
+    `block` groups, and hand them back (`_collect`) before a checkpoint, a snapshot, or a
+    regrouping when trials stop (stop=settled): a stopped trial costs nothing after.
+
     `state_dict()` / `load_state_dict()` capture everything needed to resume: training is
     deterministic after initialisation (full batch), so no RNG state is involved.
     """
@@ -98,26 +104,22 @@ class Trainer:
         self.device = dev = resolve_device(cfg.device)
         self.dtype = getattr(torch, cfg.dtype)
         self.trials = list(range(cfg.trial_offset, cfg.trial_offset + cfg.trials))
-        size = cfg.block_trials or (2 if dev.type == "cpu" else cfg.trials)
-        self.slices = [slice(i, min(i + size, cfg.trials)) for i in range(0, cfg.trials, size)]
+        self.block = cfg.block_trials or (2 if dev.type == "cpu" else cfg.trials)
 
         init = init_params(cfg, self.trials)  # {name: (T, ...)} float64 on CPU
         init["E"], self.applied = perturb(cfg, init["E"], self.trials)
         # Gradients come from model.loss_and_grads, not autograd: no parameter requires grad.
-        self.blocks = [{k: v[s].to(dev, self.dtype) for k, v in init.items()} for s in self.slices]
+        self.params = {k: v.to(dev, self.dtype) for k, v in init.items()}
+        self.grads = {k: torch.zeros_like(v) for k, v in self.params.items()}
+        # A frozen embedding's gradient is only logged, not trained.
+        self.trained = [k for k in NAMES if k != "E" or not cfg.freeze_embedding]
+        self.moments: dict | None = None  # AdamW's state, job-wide; None before the first update
         a, b, y = all_pairs(cfg.p)
         train_idx, test_idx = zip(*(split(cfg.p, cfg.train_frac, generator(cfg, "split", t))
                                     for t in self.trials))
         train_idx, test_idx = torch.stack(train_idx), torch.stack(test_idx)
         self.train = [t.to(dev) for t in (a[train_idx], b[train_idx], y[train_idx])]  # (T, n_train)
         self.test = [t.to(dev) for t in (a[test_idx], b[test_idx], y[test_idx])]  # (T, n_test)
-        self.rows = [pair_rows(self.train[0][s], self.train[1][s], cfg.p) for s in self.slices]
-
-        # The optimizer's gradients are views of one buffer per block, which loss_and_grads fills.
-        self.grads = [{k: torch.zeros_like(v) for k, v in blk.items()} for blk in self.blocks]
-        # A frozen embedding's gradient is only logged, not trained.
-        trained = [k for k in NAMES if k != "E" or not cfg.freeze_embedding]
-        self.opt = TrialAdamW(self.blocks, self.grads, cfg.optim, trained)
 
         self.log_steps = logged_steps(cfg.steps, cfg.log.dense_steps, cfg.log.every)
         self.snapshot_steps = set(snapshot_steps(cfg.steps, cfg.snapshots.every, cfg.snapshots.steps))
@@ -128,35 +130,98 @@ class Trainer:
         self.metrics = torch.zeros(L, T, len(METRICS), device=dev)
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
         self.health = Health(T, dev)  # every step's loss, watched on the device
+        sc = cfg.stop
+        self.settle = (Settled(T, dev, sc.after, sc.window, sc.alive, sc.dead)
+                       if sc.kind == "settled" else None)
+        self.stopped_step = np.full(T, -1)  # per trial: the step it stopped at, -1 = running
         self.init_spectrum = spectrum(init["E"]).numpy()
         self.step = 0  # the next step to compute
+        self._regroup(list(range(T)))
+
+    def _regroup(self, running: list[int]) -> None:
+        """Blocks of `block` trials over the `running` positions, from the job-wide tensors."""
+        self.running = running
+        groups = [running[i:i + self.block] for i in range(0, len(running), self.block)]
+        self.groups = [torch.tensor(g, device=self.device) for g in groups]
+        self.blocks = [{k: v[g].clone() for k, v in self.params.items()} for g in self.groups]
+        # The optimizer's gradients are views of one buffer per block, which loss_and_grads fills.
+        self.block_grads = [{k: v[g].clone() for k, v in self.grads.items()} for g in self.groups]
+        self.rows = [pair_rows(self.train[0][g], self.train[1][g], self.cfg.p) for g in self.groups]
+        self.labels = [self.train[2][g] for g in self.groups]
+        self.opt = TrialAdamW(self.blocks, self.block_grads, self.cfg.optim, self.trained) if running else None
+        if self.opt is not None and self.moments is not None:
+            order = torch.tensor(running)  # the blocks' trials in order
+            self.opt.load_state_dict({"step": self.moments["step"], **{
+                m: {k: v[order] for k, v in self.moments[m].items()} for m in MOMENTS}})
+
+    def _collect(self) -> None:
+        """Copy the blocks' parameters, gradients and AdamW moments into the job-wide tensors."""
+        for g, blk, grads in zip(self.groups, self.blocks, self.block_grads):
+            for k in blk:
+                self.params[k][g] = blk[k]
+                self.grads[k][g] = grads[k]
+        if self.opt is None:
+            return
+        state = self.opt.state_dict()
+        if not state["step"]:
+            return  # before the first update
+        if self.moments is None:
+            self.moments = {m: {k: torch.zeros(len(self.trials), *v.shape[1:], dtype=v.dtype)
+                                for k, v in state[m].items()} for m in MOMENTS}
+        self.moments["step"] = state["step"]
+        order = torch.tensor(self.running)
+        for m in MOMENTS:
+            for k, v in state[m].items():
+                self.moments[m][k][order] = v
 
     def param(self, name: str) -> torch.Tensor:
-        """One parameter of all trials, (T, *shape)."""
-        return torch.cat([blk[name] for blk in self.blocks])
+        """One parameter of all trials, (T, *shape); a stopped trial's as it stopped."""
+        self._collect()
+        return self.params[name]
 
-    def block_gradients(self) -> Iterator[tuple[slice, dict, tuple]]:
-        """Per block: its trial slice, its parameters, and `loss_and_grads` at them, whose
-        gradients land in the optimizer's buffers. One block at a time, as consumed.
+    def _snapshot(self) -> dict[str, torch.Tensor]:
+        """Every parameter of every trial, a float32 copy on the CPU."""
+        self._collect()
+        return {k: v.to("cpu", torch.float32, copy=True) for k, v in self.params.items()}
+
+    def block_gradients(self) -> Iterator[tuple[torch.Tensor, dict, tuple]]:
+        """Per block: its trials (positions in the job), its parameters, and `loss_and_grads`
+        at them, whose gradients land in the optimizer's buffers. One block at a time.
 
             for _ in trainer.block_gradients(): pass   # then trainer.opt.step() updates
         """
-        for s, blk, rows, buffers in zip(self.slices, self.blocks, self.rows, self.grads):
-            yield s, blk, loss_and_grads(blk, rows, self.train[2][s], out=buffers)
+        for g, blk, rows, y, buffers in zip(self.groups, self.blocks, self.rows, self.labels,
+                                             self.block_grads):
+            yield g, blk, loss_and_grads(blk, rows, y, out=buffers)
 
-    def _record(self, row: int, s: slice, blk: dict, grad_E: torch.Tensor,
-                logits: torch.Tensor, loss: torch.Tensor) -> None:
-        self.signal[row, s] = half(spectrum(blk["E"]))
-        self.grad_signal[row, s] = half(spectrum(grad_E))
-        a, b, y = (t[s] for t in self.test)
+    def _record(self, row: int, g: torch.Tensor, blk: dict, grad_E: torch.Tensor,
+                logits: torch.Tensor, loss: torch.Tensor, y: torch.Tensor) -> None:
+        full = spectrum(blk["E"])  # (B, p)
+        if self.settle is not None:
+            circles = self.cfg.circles
+            self.settle.update(self.log_steps[row], threshold_ratio(full, circles.rule, circles.threshold), g)
+        a, b, test_y = (t[g] for t in self.test)
         test_logits = forward(blk, a, b)
-        self.metrics[row, s, 0] = loss
-        self.metrics[row, s, 1] = per_trial_loss(test_logits, y)
-        self.metrics[row, s, 2] = (logits.argmax(-1) == self.train[2][s]).float().mean(1)
-        self.metrics[row, s, 3] = (test_logits.argmax(-1) == y).float().mean(1)
+        # Logs are float32 whatever the dtype; index_put_ (g is an index tensor) does not cast.
+        self.signal[row, g] = half(full).float()
+        self.grad_signal[row, g] = half(spectrum(grad_E)).float()
+        self.metrics[row, g] = torch.stack([
+            loss, per_trial_loss(test_logits, test_y),
+            (logits.argmax(-1) == y).to(loss.dtype).mean(1),
+            (test_logits.argmax(-1) == test_y).to(loss.dtype).mean(1)], -1).float()  # (B, 4)
+
+    def _stop_settled(self, step: int) -> None:
+        """Stop the running trials that have settled at logged step `step` (one host sync)."""
+        done = self.settle.settled(step).cpu().numpy()
+        stopping = [t for t in self.running if done[t]]
+        if stopping:
+            self._collect()  # their parameters as of `step`, before its update
+            self.stopped_step[stopping] = step
+            self._regroup([t for t in self.running if not done[t]])
 
     def run(self, on_step: Callable[["Trainer"], None] | None = None) -> TrainResult:
-        """Train from `self.step` to the end; `on_step(self)` runs after every update."""
+        """Train from `self.step` until every trial has stopped or reached `steps`;
+        `on_step(self)` runs after every update."""
         cfg = self.cfg
         log_row = {s: i for i, s in enumerate(self.log_steps)}
         bar = progress(cfg.progress, total=cfg.steps, desc=f"p={cfg.p} d={cfg.d} x{cfg.trials}",
@@ -164,23 +229,27 @@ class Trainer:
         if self.device.type == "cpu":
             keep_freed_memory()  # steps reuse warm memory instead of faulting it in anew
         with flushed_denormals(self.device):
-            while self.step <= cfg.steps:
+            while self.step <= cfg.steps and self.running:
                 step = self.step
                 # Gradient at the parameters of `step`; the last pass only logs.
-                for s, blk, (loss, logits, grads) in self.block_gradients():
-                    self.health.update(step, loss, s)
+                for i, (g, blk, (loss, logits, grads)) in enumerate(self.block_gradients()):
+                    self.health.update(step, loss, g)
                     if step in log_row:
-                        self._record(log_row[step], s, blk, grads["E"], logits, loss)
+                        self._record(log_row[step], g, blk, grads["E"], logits, loss, self.labels[i])
                 if step in self.snapshot_steps:
-                    self.snapshots[step] = {k: self.param(k).float().cpu()
-                                            for k in self.blocks[0]}
+                    self.snapshots[step] = self._snapshot()
+                if self.settle is not None and step in log_row and step < cfg.steps:
+                    self._stop_settled(step)
                 if step < cfg.steps:
-                    self.opt.step()
+                    if self.opt is not None:
+                        self.opt.step()
                     bar.update(1)
                 self.step += 1
-                if on_step is not None and self.step <= cfg.steps:
+                if on_step is not None and self.step <= cfg.steps and self.running:
                     on_step(self)
         bar.close()
+        if cfg.steps not in self.snapshots:  # every trial stopped early (stop=settled)
+            self.snapshots[cfg.steps] = self._snapshot()
         return TrainResult(
             trials=np.asarray(self.trials),
             steps=np.asarray(self.log_steps),
@@ -193,37 +262,55 @@ class Trainer:
             device=self.device.type,
             diverged_step=self.health.diverged_step.cpu().numpy(),
             spike_step=self.health.spike_step.cpu().numpy(),
+            stopped_step=self.stopped_step.copy(),
             applied=self.applied,
         )
 
     def state_dict(self) -> dict:
         """A copy of everything that changes during training, on the CPU (for torch.save)."""
+        self._collect()
+        moments = self.moments or {m: {k: torch.zeros(v.shape, dtype=v.dtype)
+                                       for k, v in self.params.items() if k in self.trained}
+                                   for m in MOMENTS}
         return {
             "step": self.step,
-            "params": {k: self.param(k).cpu().clone() for k in self.blocks[0]},
-            "adam": self.opt.state_dict(),
+            "params": {k: v.cpu().clone() for k, v in self.params.items()},
+            "adam": {"step": (self.moments or {}).get("step", 0.0),
+                     **{m: {k: v.cpu().clone() for k, v in moments[m].items()} for m in MOMENTS}},
             "logs": {name: getattr(self, name).cpu().clone()
                      for name in ("signal", "grad_signal", "metrics")},
             "snapshots": dict(self.snapshots),
             "health": self.health.state_dict(),
+            "stopped_step": torch.from_numpy(self.stopped_step.copy()),
+            "settle": self.settle.state_dict() if self.settle is not None else {},
         }
 
     def load_state_dict(self, state: dict) -> None:
         """Resume from `state_dict()` of a Trainer built from the same config (any blocking,
         any device); ValueError if its tensors have other shapes (an older version's)."""
-        for k, v in self.blocks[0].items():
-            got, expected = tuple(state["params"][k].shape), (self.cfg.trials, *v.shape[1:])
+        for k, v in self.params.items():
+            got, expected = tuple(state["params"][k].shape), tuple(v.shape)
             if got != expected:
                 raise ValueError(f"parameter {k} has shape {got}, expected {expected}")
-        self.opt.load_state_dict(state["adam"])
-        for s, blk in zip(self.slices, self.blocks):
-            for k, v in blk.items():
-                v.copy_(state["params"][k][s])
+        adam = state["adam"]
+        for m in MOMENTS:
+            got = {k: tuple(v.shape) for k, v in adam[m].items()}
+            expected = {k: tuple(self.params[k].shape) for k in self.trained}
+            if got != expected:
+                raise ValueError(f"{m} has shapes {got}, expected {expected}")
+        for k, v in self.params.items():
+            v.copy_(state["params"][k])
+        self.moments = ({"step": adam["step"], **{m: {k: v.clone() for k, v in adam[m].items()}
+                                                  for m in MOMENTS}} if adam["step"] else None)
         for name, value in state["logs"].items():
             getattr(self, name).copy_(value)
         self.snapshots = state["snapshots"]
         self.health.load_state_dict(state["health"])
+        self.stopped_step = state["stopped_step"].numpy().copy()
+        if self.settle is not None:
+            self.settle.load_state_dict(state["settle"])
         self.step = state["step"]
+        self._regroup([t for t in range(len(self.trials)) if self.stopped_step[t] < 0])
 
 
 def train(cfg: TrainConfig) -> TrainResult:

@@ -39,7 +39,7 @@ BAD = [
     ("dtype", "float16"),
     ("circles.rule", "bogus"), ("log.every", 0), ("trial_offset", -1),
     ("optim.lr", float("inf")), ("optim.eps", float("nan")), ("circles.threshold", float("inf")),
-    ("perturbation.alpha", float("inf")),
+    ("perturbation.alpha", float("inf")), ("stop.kind", "sometimes"), ("stop.window", 10),
 ]
 
 
@@ -71,3 +71,17 @@ def test_perturbation_group_and_scale_compose():
     cfg = composed("perturbation=scale", "perturbation.ks=[25]", "perturbation.alpha=1.1", "scale=smoke")
     assert (cfg.perturbation.kind, cfg.perturbation.ks, cfg.perturbation.alpha) == ("scale", [25], 1.1)
     assert cfg.scale == "smoke" and composed().perturbation.kind == "none"
+
+
+@pytest.mark.parametrize("key,value", [("stop.alive", 0.9), ("stop.dead", 1.5), ("stop.window", -1),
+                                       ("stop.after", -5)])
+def test_bad_stop_values_with_stop_settled(key, value):
+    cfg = composed("stop=settled", f"{key}={value}")
+    with pytest.raises(ConfigError, match=f"{key}="):
+        validate(cfg)
+
+
+def test_stop_group_composes():
+    assert composed().stop.kind == "never"
+    cfg = composed("stop=settled", "stop.window=3000")
+    assert (cfg.stop.kind, cfg.stop.window, cfg.stop.after) == ("settled", 3000, 2000)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from circle_survival.fourier import circle_list, half, spectrum, survivors
+from circle_survival.fourier import Settled, circle_list, half, spectrum, survivors, threshold_ratio
 
 
 def planted(p: int, d: int, ks: list[int], amp: float = 5.0, noise: float = 0.0, seed: int = 0):
@@ -67,3 +67,42 @@ def test_half_and_batches():
 def test_unknown_rule_is_rejected():
     with pytest.raises(ValueError, match="unknown circle rule"):
         survivors(np.ones(5), "bogus")
+
+
+def settle_steps(trajectory, steps, **rule):
+    """The step at which `Settled` stops each trial of ratios (L, T, K) logged at `steps`."""
+    kw = {"after": 2000, "window": 2000, "alive": 1.5, "dead": 0.5, **rule}
+    watch = Settled(trajectory.shape[1], torch.device("cpu"), **kw)
+    stopped = torch.full((trajectory.shape[1],), -1)
+    for step, ratio in zip(steps, trajectory):
+        watch.update(step, torch.as_tensor(ratio))
+        now = watch.settled(step) & (stopped < 0)
+        stopped[now] = step
+    return stopped.tolist()
+
+
+def test_settled_rule_on_synthetic_trajectories():
+    steps = np.arange(0, 10_001, 100)
+    L = len(steps)
+    base = np.tile([0.4, 3.0, 0.2, 2.0, 0.1], (L, 1))  # k = 0..4: DC, alive, dead, alive, dead
+    clear = base.copy()  # settled from the start: stops at `after` (2000 steps of history)
+    late = base.copy()  # a dead frequency rises through the threshold to 2.0 at step 9000
+    late[:, 2] = np.minimum(0.2 + 2e-4 * steps, 2.0)
+    near = base.copy()  # a survivor hovering at 1.2x the threshold: never clear of it
+    near[:, 3] = 1.2
+    closing = base.copy()  # clear, same set, but the weakest survivor falls toward the threshold
+    closing[:, 3] = np.linspace(3.0, 1.6, L)
+    slow = base.copy()  # a frequency undecided (0.9x) until step 4000, then dead
+    slow[steps < 4000, 4] = 0.9
+    trials = np.stack([clear, late, near, closing, slow], 1)  # (L, T, K)
+    # late: its gap closes while it rises, so no stop until it is clear as a survivor
+    # (1.5x from step 6500) and has held for 2000 steps: the final set, k = 1, 2, 3
+    assert settle_steps(trials, steps) == [2000, 8500, -1, -1, 6000]
+    # the margins alone hold back a set that is not clear of the threshold
+    assert settle_steps(trials[:, 2:3], steps, after=0, window=0) == [-1]
+
+
+def test_threshold_ratio_is_one_at_the_rules_threshold():
+    full = torch.tensor([[4.0, 1.0, 2.0, 2.0, 1.0]])  # mean 2: two_mean's threshold is 4
+    torch.testing.assert_close(threshold_ratio(full), torch.tensor([[1.0, 0.25, 0.5]]))
+    torch.testing.assert_close(threshold_ratio(full, "threshold", 2.0), torch.tensor([[2.0, 0.5, 1.0]]))

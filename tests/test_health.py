@@ -40,8 +40,9 @@ def spoil_at(step: int, trial: int, name: str, factor: float):
     """on_step: multiply one trial's parameter by `factor` just before `step` is computed."""
     def on_step(tr: Trainer) -> None:
         if tr.step == step:
-            block = next(i for i, s in enumerate(tr.slices) if s.start <= trial < s.stop)
-            tr.blocks[block][name][trial - tr.slices[block].start].mul_(factor)
+            for g, blk in zip(tr.groups, tr.blocks):
+                for i in (g == trial).nonzero()[:, 0].tolist():
+                    blk[name][i].mul_(factor)
     return on_step
 
 

@@ -60,7 +60,8 @@ def fake_result(cfg: TrainConfig) -> TrainResult:
     return TrainResult(np.arange(T), steps, rng.random((L, T, K), dtype=np.float32),
                        rng.random((L, T, K), dtype=np.float32), rng.random((L, T, 4), dtype=np.float32),
                        rng.random((T, cfg.p)), rng.random((T, cfg.p)), params, "cpu",
-                       diverged_step=np.full(T, -1), spike_step=np.full(T, -1))
+                       diverged_step=np.full(T, -1), spike_step=np.full(T, -1),
+                       stopped_step=np.full(T, -1))
 
 
 def test_paper_default_job_fits_one_megabyte_per_trial(tmp_path):
