@@ -32,6 +32,7 @@ class Claim:
     n: int | None
     agree: bool | None
     rule: str
+    stopped_early: str = ""  # "k of n" trials it read stopped early (stop=settled), or "none"
 
 
 def check_all(sweeps, problems: list | None = None) -> list[Claim]:
@@ -42,8 +43,11 @@ def check_all(sweeps, problems: list | None = None) -> list[Claim]:
     """
     out = []
     for check in CHECKS:
+        sweeps.read.clear()
         try:
             claim = check(sweeps)
+            if claim is not None:
+                claim.stopped_early = sweeps.stopped_early(sweeps.read)
         except (KeyError, ValueError) as err:
             if problems is not None:
                 problems.append(f"{check.__name__}: {jobs.problem(err)}")
@@ -269,6 +273,7 @@ def as_table(claims) -> pd.DataFrame:
     return pd.DataFrame([{
         "claim": c.claim, "paper": c.paper, "ours": c.ours, "95% CI": c.ci,
         "n": "" if c.n is None else c.n, "agree": {True: "yes", False: "NO", None: "?"}[c.agree],
+        "stopped early": c.stopped_early,
     } for c in claims])
 
 

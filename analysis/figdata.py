@@ -34,12 +34,21 @@ class Sweeps:
         self.lasso = lasso
         self.skipped: list = []
         self._memo: dict = {}
+        self.read: set[str] = set()  # sweeps asked for since last cleared (claims.check_all)
 
     def __contains__(self, sweep: str) -> bool:
         return sweep in self.trials
 
     def __getitem__(self, sweep: str) -> pd.DataFrame:
+        self.read.add(sweep)
         return self.trials[sweep]
+
+    def stopped_early(self, names) -> str:
+        """How many trials of the named sweeps stopped early (stop=settled), as "k of n"."""
+        parts = [self.trials[n] for n in sorted(names)]
+        n = sum(len(t) for t in parts)
+        k = sum(int(t["stopped_step"].notna().sum()) for t in parts if "stopped_step" in t)
+        return f"{k} of {n}" if k else "none"
 
     def memo(self, key, compute, *args, **kwargs):
         """compute(*args, **kwargs), once per key."""

@@ -98,6 +98,11 @@ class StopConfig:
 
 
 STOP_KINDS = ("never", "settled")
+# Named sweeps whose figures use only final circles (and, Fig 7, the first steps' logs):
+# stop=settled is safe for them (benchmarks/early_stop.py). The others use whole
+# trajectories or final parameters, and refuse it.
+SETTLED_SWEEPS = ("fig5_top", "fig5_bottom", "fig6_left", "fig6_middle", "fig6_right", "fig7",
+                  "fig10", "fig14")
 
 
 @dataclass
@@ -202,6 +207,9 @@ def validate(cfg: TrainConfig) -> None:
            "a list of integers >= 0")
     _validate_perturbation(cfg.perturbation, cfg.p)
     _validate_stop(cfg.stop)
+    _check(cfg.stop.kind == "never" or not cfg.sweep or cfg.sweep in SETTLED_SWEEPS, "stop.kind",
+           cfg.stop.kind, f"'never' in sweep {cfg.sweep}, whose figure uses whole trajectories or "
+           f"final parameters (stop=settled is for {', '.join(SETTLED_SWEEPS)})")
 
 
 def _validate_stop(sc: StopConfig) -> None:

@@ -23,7 +23,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from .config import SCALES, SWEEPS_DIR
+from .config import SCALES, SETTLED_SWEEPS, SWEEPS_DIR
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # Paper order; `names()` appends any other sweep file after these.
@@ -113,14 +113,14 @@ def table(markdown: bool = False) -> str:
             s = size(name, scale)
             row += [_jobs_x_trials(s), f"{s.model_steps:,}"]
             totals[scale] = [a + b for a, b in zip(totals[scale], (s.jobs, s.trials, s.model_steps))]
-        rows.append(row + [command(name)])
+        rows.append(row + ["yes" if name in SETTLED_SWEEPS else "no", command(name)])
     total = ["all", ""]
     for scale in SCALES:
         jobs_, trials, steps = totals[scale]
         total += [f"{jobs_} jobs, {trials:,} trials", f"{steps:,}"]
-    rows.append(total + [""])
+    rows.append(total + ["", ""])
     header = ["figure", "sweep", "jobs × trials", "model-steps", "smoke: jobs × trials",
-              "smoke: model-steps", "command"]
+              "smoke: model-steps", "stop=settled", "command"]
     if markdown:
         lines = [header, ["---"] * len(header)] + [
             [c if i != len(header) - 1 or not c else f"`{c}`" for i, c in enumerate(r)] for r in rows]

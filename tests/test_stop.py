@@ -20,10 +20,9 @@ NEVER = {**SETTLE, "stop.kind": "never", "stop.after": 2000, "stop.window": 2000
          "stop.alive": 1.3, "stop.dead": 0.7}
 
 
-@pytest.fixture(scope="module")
-def runs():
-    from conftest import tiny
-    return tiny(**SETTLE), train(tiny(**SETTLE)), train(tiny(**NEVER))
+@pytest.fixture
+def runs(tiny_cfg):
+    return tiny_cfg(**SETTLE), train(tiny_cfg(**SETTLE)), train(tiny_cfg(**NEVER))
 
 
 def test_stopped_trials_equal_the_uninterrupted_run_at_their_stopping_step(runs):

@@ -12,7 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
 from circle_survival import sweeps
-from circle_survival.config import SCALES, to_dataclass, validate
+from circle_survival.config import SCALES, SETTLED_SWEEPS, ConfigError, to_dataclass, validate
 from circle_survival.trainer import logged_steps, snapshot_steps
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -240,3 +240,13 @@ def test_fig4_freezes_and_fig11_shares_fig5_bottoms_initial_embeddings(tiny_runs
     assert len(common) > 0
     for key in common:
         np.testing.assert_array_equal(fig11[key], fig5[key])
+
+
+@pytest.mark.parametrize("name", sweeps.names())
+def test_stop_settled_only_where_a_figure_uses_final_circles(name):
+    cfg = job_config(name, "smoke", ["stop=settled", *sweeps.jobs(name, "smoke")[0]])
+    if name in SETTLED_SWEEPS:
+        validate(cfg)
+    else:
+        with pytest.raises(ConfigError, match=f"stop.kind='settled'.*in sweep {name},"):
+            validate(cfg)

@@ -69,3 +69,15 @@ def test_claims_without_data_are_left_out(planted):
     trials, _ = jobs.load_trials([planted.root])
     names = [c.claim for c in claims.check_all(figdata.Sweeps(trials))]
     assert names == ["circles rise with p (d = 16, Fig. 5 top)"]  # d as found in the data
+
+
+def test_each_claim_says_whether_early_stopped_trials_went_into_it(figure_data):
+    trials, _ = jobs.load_trials([figure_data.root])
+    assert all(c.stopped_early == "none" for c in claims.check_all(figdata.Sweeps(trials)))
+    fig10 = trials["sweep"] == "fig10"
+    trials["stopped_step"] = np.where(fig10 & (trials["trial"] % 2 == 0), 4000.0, np.nan)
+    rows = {c.claim: c for c in claims.check_all(figdata.Sweeps(trials))}
+    wd = find(rows, "circles fall as weight")
+    assert wd.stopped_early == f"{int((fig10 & (trials['trial'] % 2 == 0)).sum())} of {int(fig10.sum())}"
+    assert find(rows, "circles rise with d").stopped_early == "none"  # fig5_bottom only
+    assert "stopped early" in claims.as_table(rows.values()).columns
