@@ -1,8 +1,9 @@
 """Analysis of circle-survival job outputs (parquet files only, see briefs/schema.md).
 
-Three commands, run from the repository root:
+Three commands, run from the repository root (no ROOT: multirun/ and outputs/; output
+under analysis-out/ unless --out says otherwise):
 
-    python analysis/aggregate.py ROOT... [--out DIR]
-    python analysis/figures.py ROOT --out DIR [--only fig5 ...]
-    python analysis/paper_check.py ROOT
+    python analysis/aggregate.py [ROOT...] [--out DIR]
+    python analysis/figures.py [ROOT...] [--out DIR] [--only NAME ...] [--figure FIG]
+    python analysis/paper_check.py [ROOT...] [--out FILE.md]
 """

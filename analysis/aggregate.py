@@ -1,8 +1,9 @@
 """Aggregate every job under the roots into tidy tables and print a summary.
 
-    python analysis/aggregate.py ROOT... [--out DIR]
+    python analysis/aggregate.py [ROOT...] [--out DIR] [--strict]
 
-Writes to DIR (default ./aggregated): all_trials.parquet (all trials, every config
+Reads multirun/ and outputs/ (where they exist) when no root is given. Jobs left out
+are listed on stderr. Writes to DIR (default analysis-out/aggregate): all_trials.parquet (all trials, every config
 column, plus `job`; not named trials.parquet, which marks a job directory),
 groups.csv (circles per condition: n, mean, sd, 95 % t and bootstrap CIs),
 survival.csv (per condition and frequency, Wilson CI), survival_by_p.csv (per p and
@@ -10,7 +11,6 @@ frequency, all conditions pooled) and skipped.csv.
 """
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from analysis import groups, jobs, survival  # noqa: E402
+from analysis import command, groups, jobs, survival  # noqa: E402
 
 SHOWN_ROWS = 40  # groups printed; the csv has them all
 SHOWN_FREQUENCIES = 8  # per p, most often surviving first
@@ -72,19 +72,22 @@ def write(result: Aggregate, out: Path) -> list[Path]:
     return paths
 
 
-def report(result: Aggregate) -> str:
-    """The printed summary: what was read and left out, circles per group, survival per frequency."""
+def report(result: Aggregate, roots=()) -> str:
+    """The printed summary: how much was read (under `roots`) and left out (the reasons are
+    command.print_skips'), the settings shared by every trial, circles per group, survival
+    per frequency."""
     trials = result.trials
     diverged = sum(s.reason.startswith(jobs.DIVERGED) for s in result.skipped)
-    lines = [f"read {trials['job'].nunique()} jobs, {len(trials)} trials; skipped {len(result.skipped)}"
+    under = f" under {' '.join(map(str, roots))}" if roots else ""
+    lines = [f"read {trials['job'].nunique()} jobs, {len(trials)} trials{under}; skipped {len(result.skipped)}"
              f" ({diverged} diverged trials, left out of the counts)"]
-    lines += [f"  skipped {skip}" for skip in result.skipped]
     if "loss_spike_step" in trials and trials["loss_spike_step"].notna().any():
         spiked = trials[trials["loss_spike_step"].notna()]
         lines.append(f"  {len(spiked)} counted trials had a loss spike (> 10x the running minimum "
                      f"after step 1,000; column loss_spike_step), e.g. {spiked['job'].iloc[0]} "
                      f"trial {spiked['trial'].iloc[0]} at step {int(spiked['loss_spike_step'].iloc[0])}")
-    lines += ["", f"circles per condition (grouped by {', '.join(result.keys) or 'nothing: one condition'}):"]
+    lines += ["", *_wrapped("same in every trial: ", groups.fixed_values(trials)),
+              f"circles per condition (grouped by {', '.join(result.keys) or 'nothing: one condition'}):"]
     table = result.groups.copy()
     table["95% CI (t)"] = [_interval(lo, hi) for lo, hi in zip(table["t_lo"], table["t_hi"])]
     table["95% CI (bootstrap)"] = [_interval(lo, hi) for lo, hi in zip(table["boot_lo"], table["boot_hi"])]
@@ -101,20 +104,32 @@ def report(result: Aggregate) -> str:
     return "\n".join(lines)
 
 
+def _wrapped(head: str, items, width: int = 100) -> list[str]:
+    """head and the items, comma-separated, in lines of at most `width` (an item is never split)."""
+    lines, line = [], head
+    for i, item in enumerate(items):
+        text = item + (", " if i < len(items) - 1 else "")
+        if len(line) + len(text.rstrip()) > width and line.strip():
+            lines.append(line.rstrip())
+            line = "    "
+        line += text
+    return lines + [line.rstrip()] if items else []
+
+
 def _interval(lo, hi) -> str:
     return "" if pd.isna(lo) else f"[{lo:.2f}, {hi:.2f}]"
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("roots", nargs="+", help="directories holding job directories (any depth)")
-    parser.add_argument("--out", type=Path, default=Path("aggregated"), help="where the tables go")
+    parser = command.parser(__doc__, __file__, out="aggregate")
     args = parser.parse_args(argv)
-    result = summarise_trials(*jobs.load_or_exit(args.roots))
+    roots = command.roots(args.roots, parser.prog)
+    result = summarise_trials(*jobs.load_or_exit(roots))
     paths = write(result, args.out)  # before printing: a closed pipe must not cost the tables
-    print(report(result))
+    command.print_skips(result.skipped)
+    print(report(result, roots))
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
-    return 0
+    return command.exit_status(result.skipped, args.strict)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ trials.parquet append what they could not read to `skipped` when given a list.
     sweeps = Sweeps(jobs.load_trials(["runs"])[0])
     curve = circles_vs(sweeps["fig5_top"], "p")
     table = initial_gradient(sweeps["fig7"], skipped=sweeps.skipped)
+
+A file that none of the jobs has in readable form raises Unreadable (a ValueError)
+naming the file and the first job's problem, rather than yielding an empty table.
 """
 from __future__ import annotations
 
@@ -18,6 +21,10 @@ from tqdm import tqdm
 from analysis import circularity, gradient, groups, jobs, ode, restrict, stats, survival
 
 FROZEN_STEPS = (500, 1000, 5000, 10000)
+
+
+class Unreadable(ValueError):
+    """No job holds the file asked for in readable form ("cannot read params.parquet: JOB: why")."""
 
 
 class Sweeps:
@@ -57,9 +64,10 @@ class Sweeps:
         return self._memo[key]
 
 
-def circles_vs(trials: pd.DataFrame, x: str) -> pd.DataFrame:
-    """Number of circles against one config column x: n, mean, sd and 95 % CIs per x (Fig 5, 10, 14)."""
-    return groups.summarise(trials, [x])
+def circles_vs(trials: pd.DataFrame, x: str, by=()) -> pd.DataFrame:
+    """Number of circles against config column x, per value of the `by` columns: n, mean,
+    sd and 95 % CIs (within 0..p//2) per (by, x) (Fig 5, 10, 14, and any sweep)."""
+    return groups.summarise(trials, [*by, x])
 
 
 def frozen_losses(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:
@@ -140,7 +148,10 @@ def ode_fits(trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA, skipped=None,
     # sit in memory at once.
     for job, part in tqdm(trials.groupby("job", sort=True), desc="ODE fits", leave=False, disable=None):
         wanted = (ds.field("step") < ode.N_STEPS) & ds.field("trial").isin(part["trial"].tolist())
-        signals = _read(part, "signals.parquet", ["trial", "step", "k", "signal"], skipped, filter=wanted)
+        try:
+            signals = _read(part, "signals.parquet", ["trial", "step", "k", "signal"], skipped, filter=wanted)
+        except Unreadable:  # this job only (already in `skipped`); the others still fit
+            continue
         for trial, one in signals.groupby("trial", sort=True):
             steps, X = ode.trajectory(one)
             if len(steps) < 10:
@@ -200,12 +211,21 @@ def ablation_curves(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
 
 def run_signals(trials: pd.DataFrame, skipped=None, columns=("signal",)) -> pd.DataFrame:
     """The long signals table (step, k, signal, ...) of the first trial, with survived per k (Fig 2, 13)."""
-    first = trials.iloc[:1]
-    trial = int(first["trial"].iloc[0])
-    signals = _read(first, "signals.parquet", ["trial", "step", "k", *columns], skipped,
-                    filter=ds.field("trial") == trial)
-    alive = set(int(k) for k in first["circles"].iloc[0])
-    return signals.assign(survived=signals["k"].isin(alive))
+    return job_signals(trials.iloc[:1], skipped, columns)
+
+
+def job_signals(trials: pd.DataFrame, skipped=None, columns=("signal",)) -> pd.DataFrame:
+    """The long signals table of the given trials of one job (the first job's, if several):
+    job, trial, step, k, the columns, and survived (k is in the trial's circles).
+
+        job_signals(trials[trials["job"] == trials["job"].iloc[0]].head(6))
+    """
+    mine = trials[trials["job"] == trials["job"].iloc[0]]
+    signals = _read(mine, "signals.parquet", ["trial", "step", "k", *columns], skipped,
+                    filter=ds.field("trial").isin(mine["trial"].tolist()))
+    alive = [(int(t), int(k)) for t, ks in zip(mine["trial"], mine["circles"]) for k in ks]
+    pairs = pd.MultiIndex.from_arrays([signals["trial"].astype(int), signals["k"].astype(int)])
+    return signals.assign(survived=pairs.isin(alive))
 
 
 def run_snapshots(trials: pd.DataFrame, skipped=None) -> dict:
@@ -218,10 +238,15 @@ def run_snapshots(trials: pd.DataFrame, skipped=None) -> dict:
 
 
 def _read(trials, name, columns, skipped, filter=None) -> pd.DataFrame:
-    """read_table over the trials' jobs; what cannot be read goes to `skipped`."""
-    table, bad = jobs.read_table(sorted(trials["job"].unique()), name, columns=columns, filter=filter)
+    """read_table over the trials' jobs; what cannot be read goes to `skipped`, and
+    Unreadable is raised when no job's file could be read."""
+    job_dirs = sorted(trials["job"].unique())
+    table, bad = jobs.read_table(job_dirs, name, columns=columns, filter=filter)
     if skipped is not None:
         skipped += bad
+    if bad and {skip.path for skip in bad} >= set(job_dirs):
+        more = f" (and {len(bad) - 1} more jobs)" if len(bad) > 1 else ""
+        raise Unreadable(f"cannot read {name}: {bad[0]}{more}")
     table["job"] = table["job"].astype(str)
     return table
 

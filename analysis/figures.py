@@ -1,55 +1,199 @@
-"""Draw every paper figure whose data exists under ROOT, as PNG and PDF.
+"""Draw figures for every group of jobs under the roots, and the paper's figures where
+their named sweeps exist, as PNG and PDF.
 
-    python analysis/figures.py ROOT --out DIR [--only fig5 fig6 ...]
+    python analysis/figures.py [ROOT...] [--out DIR] [--only NAME ...] [--figure FIG] [--strict]
+
+Every group of jobs launched together (groups.by_sweep: "adhoc", "fig5_top-smoke", ...)
+gets DIR/<group>/circles (circles against each varied key), survival (rate by
+frequency) and signals (the first job's trials). Paper figures go to DIR/<fig>, from
+the jobs of their named sweeps; `--figure fig7` draws Fig 7 from every job under the
+roots instead, whatever its sweep (`--figure fig5_bottom`: one panel of a figure
+with several sweeps). This module alone binds figures to jobs:
+
+    drawn, not_drawn = draw_all(["multirun"], "analysis-out/figures")
+    # drawn:     [(Path("analysis-out/figures/adhoc/circles.png"), "adhoc: surviving circles (d = 32)"), ...]
+    # not_drawn: [("adhoc/signals", "cannot read signals.parquet: multirun/...: corrupt: ..."), ...]
 """
 from __future__ import annotations
 
-import argparse
+import functools
 import signal
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 if __package__ in (None, ""):  # run as a script: import the package from the repo root, not analysis/
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from analysis import figdata, jobs, ode, paper_figures  # noqa: E402
+from analysis import command, figdata, groups, jobs, ode, paper_figures, plotting, sweep_figures  # noqa: E402
+
+
+def _circles(trials, group, skipped):
+    return sweep_figures.circles(trials, title=f"{group}: {sweep_figures.CIRCLES}")
+
+
+def _survival(trials, group, skipped):
+    return sweep_figures.frequency_survival(trials, title=f"{group}: survival rate of each frequency")
+
+
+def _signals(trials, group, skipped):
+    first = trials[trials["job"] == trials["job"].iloc[0]].head(sweep_figures.MAX_TRIALS)
+    return sweep_figures.signals(figdata.job_signals(first, skipped), trials)
+
+
+# The figures every group of jobs gets: name -> f(trials of the group, its name, skip list).
+SWEEP_FIGURES = {"circles": _circles, "survival": _survival, "signals": _signals}
+
+
+@dataclass
+class Task:
+    """One figure to draw: `make()` builds it, appending jobs it cannot read to `skipped`."""
+
+    name: str
+    stem: Path
+    make: Callable
+    skipped: list = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    name: str
+    paths: list  # PNG then PDF; empty when not drawn
+    text: str  # the figure's title, or why it was not drawn
+    left_out: list  # jobs.Skip for jobs this figure could not read
+
+
+# What --figure accepts: a paper figure, or one of the named sweeps it is drawn from.
+TARGETS = sorted({*paper_figures.FIGURES, *(s for sweeps in paper_figures.SWEEPS.values() for s in sweeps)},
+                 key=lambda t: (len(t), t))
+
+
+def bind(target: str) -> tuple[str, str]:
+    """(paper figure, sweep) for --figure: a figure drawn from one sweep ("fig7"), or one
+    sweep of a figure drawn from several ("fig5_bottom"). ValueError otherwise."""
+    for name, sweeps in paper_figures.SWEEPS.items():
+        if target == name and len(sweeps) == 1:
+            return name, sweeps[0]
+        if target in sweeps and len(sweeps) > 1:
+            return name, target
+    if target in paper_figures.SWEEPS:
+        raise ValueError(f"{target} is drawn from {' and '.join(paper_figures.SWEEPS[target])}: "
+                         f"name the one these jobs stand for (--figure {paper_figures.SWEEPS[target][0]})")
+    raise ValueError(f"unknown figure {target!r}; known: {', '.join(TARGETS)}")
+
+
+def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure: str | None = None,
+         lasso: float = ode.LASSO_ALPHA) -> list[Task]:
+    """The figures to draw from these trials: by default every group's SWEEP_FIGURES and
+    each paper figure whose sweep is present; `only` names some (a paper figure named
+    there without its sweep is reported as such); `figure` binds all trials to a paper figure."""
+    out = Path(out)
+    if figure:
+        name, sweep = bind(figure)
+        return [_paper(name, figdata.Sweeps(trials.assign(sweep=sweep), lasso=lasso), out, where)]
+    wanted = set(only or [*SWEEP_FIGURES, *paper_figures.FIGURES])
+    tasks = []
+    for group, part in groups.by_sweep(trials).items():
+        for name, draw in SWEEP_FIGURES.items():
+            if name in wanted:
+                skipped = []
+                tasks.append(Task(f"{group}/{name}", out / group / name,
+                                  functools.partial(draw, part, group, skipped), skipped))
+    sweeps = figdata.Sweeps(trials, lasso=lasso)
+    for name in paper_figures.FIGURES:
+        if name in wanted and (only or paper_figures.available(name, sweeps)):
+            tasks.append(_paper(name, sweeps, out, where))
+    return tasks
+
+
+def _paper(name: str, sweeps, out: Path, where: str) -> Task:
+    """Paper figure `name` from `sweeps`; without any of its sweeps, a task that says which command makes them."""
+    def make():
+        if not paper_figures.available(name, sweeps):
+            commands = "; ".join(paper_figures.how_to_run(s) for s in paper_figures.SWEEPS[name])
+            raise ValueError(f"no data under {where} (run: {commands})")
+        return paper_figures.FIGURES[name](sweeps)
+    return Task(name, out / name, make, sweeps.skipped)
+
+
+def absent(trials: pd.DataFrame) -> list[str]:
+    """Paper figures none of whose named sweeps is among these trials."""
+    found = set(trials["sweep"])
+    return [name for name in paper_figures.FIGURES if not paper_figures.available(name, found)]
+
+
+def run(task: Task) -> Outcome:
+    """Draw and save one figure; data it cannot use, or an empty figure, is a reason instead."""
+    before, open_before = len(task.skipped), set(plotting.plt.get_fignums())
+    try:
+        with plotting.styled():
+            fig = task.make()
+            title = fig.get_suptitle() or task.name
+            paths = plotting.save(fig, task.stem)
+    except (KeyError, ValueError) as err:  # data of the wrong kind: a column or file missing, too little
+        for number in set(plotting.plt.get_fignums()) - open_before:
+            plotting.plt.close(number)
+        return Outcome(task.name, [], jobs.problem(err), task.skipped[before:])
+    return Outcome(task.name, paths, title, task.skipped[before:])
+
+
+def draw_all(roots, out_dir, only=None, figure: str | None = None, lasso: float = ode.LASSO_ALPHA,
+             skipped: list | None = None) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
+    """Draw every figure the jobs under `roots` allow into out_dir (see plan).
+
+    Returns (drawn, not_drawn): [(PNG path, title)] (a PDF lies beside each PNG) and
+    [(name, reason)]. Jobs left out, on loading or by a figure, are appended to
+    `skipped` when given a list. Raises jobs.DataError when no job is readable.
+    """
+    trials, skips = jobs.load_trials(roots)
+    outcomes = [run(task) for task in plan(trials, out_dir, " ".join(map(str, roots)), only, figure, lasso)]
+    if skipped is not None:
+        skipped += skips + [skip for outcome in outcomes for skip in outcome.left_out]
+    return ([(o.paths[0], o.text) for o in outcomes if o.paths],
+            [(o.name, o.text) for o in outcomes if not o.paths])
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("root", nargs="+", help="directories holding job directories (any depth)")
-    parser.add_argument("--out", required=True, type=Path, help="where the PNG and PDF files go")
-    parser.add_argument("--only", nargs="+", choices=list(paper_figures.FIGURES), metavar="FIG",
-                        help=f"draw only these ({', '.join(paper_figures.FIGURES)})")
+    parser = command.parser(__doc__, __file__, out="figures")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--only", nargs="+", choices=[*SWEEP_FIGURES, *paper_figures.FIGURES], metavar="NAME",
+                       help=f"draw only these ({', '.join([*SWEEP_FIGURES, *paper_figures.FIGURES])})")
+    which.add_argument("--figure", metavar="FIG",
+                       help="draw this paper figure from every job under the roots, whatever their sweep "
+                            "(a figure, or for fig5 and fig6 one of its sweeps, e.g. fig5_bottom)")
     parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
                         help="Lasso alpha of the ODE fits (Fig 9, 15, 16; default %(default)s)")
     args = parser.parse_args(argv)
-    trials, skipped = jobs.load_or_exit(args.root)
-    for skip in skipped:
-        print(f"skipped {skip}")
-    sweeps = figdata.Sweeps(trials, lasso=args.lasso)
-    names = args.only or list(paper_figures.FIGURES)
-    root = " ".join(args.root)
-    drawn = 0
-    for name in tqdm(names, desc="figures", leave=False, disable=None if len(names) > 3 else True):
-        if not paper_figures.available(name, sweeps):
-            commands = "; ".join(paper_figures.how_to_run(s) for s in paper_figures.SWEEPS[name])
-            print(f"{name}: no data under {root} (run: {commands})")
-            continue
-        before = len(sweeps.skipped)
+    if args.figure:
         try:
-            paths = paper_figures.render(name, sweeps, args.out)
-        except (KeyError, ValueError) as err:  # data of the wrong kind: a column missing, too little
-            print(f"{name}: skipped: {jobs.problem(err)}")
-            continue
-        for skip in sweeps.skipped[before:]:
-            print(f"{name}: left out {skip}")
-        print(f"{name}: {' '.join(str(p) for p in paths)}")
-        drawn += 1
-    print(f"{drawn} of {len(names)} figures drawn in {args.out}")
-    return 0
+            bind(args.figure)
+        except ValueError as err:
+            parser.error(str(err))
+    roots = command.roots(args.roots, parser.prog)
+    trials, skipped = jobs.load_or_exit(roots)
+    command.print_skips(skipped)
+    where = " ".join(roots)
+    tasks = plan(trials, args.out, where, args.only, args.figure, args.lasso)
+    drawn = 0
+    for task in tqdm(tasks, desc="figures", leave=False, disable=None if len(tasks) > 3 else True):
+        outcome = run(task)
+        command.print_skips(outcome.left_out, prefix=f"{outcome.name}: left out")
+        skipped += outcome.left_out
+        if outcome.paths:
+            drawn += 1
+            print(f"{outcome.name}: {' '.join(str(p) for p in outcome.paths)}")
+        else:
+            print(f"{outcome.name}: not drawn: {outcome.text}")
+    missing = [] if args.only or args.figure else absent(trials)
+    if missing:
+        print(f"paper figures whose named sweeps are not under {where}: {', '.join(missing)} "
+              f"(run one: {paper_figures.how_to_run('NAME')}; or draw one from these jobs: --figure NAME)")
+    print(f"{drawn} of {len(tasks)} figures drawn in {args.out}")
+    return command.exit_status(skipped, args.strict)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """Compare the paper's quantitative claims with the data under ROOT.
 
-    python analysis/paper_check.py ROOT... [--out paper_check.md]
+    python analysis/paper_check.py [ROOT...] [--out FILE.md] [--strict]
 
 Prints a Markdown table (one row per claim the data covers: the paper's value, ours
 with its 95 % CI and n, and whether they agree, by the rule listed under the table)
-and writes the same table to --out.
+and writes the same table to --out (default analysis-out/paper_check.md). Reads
+multirun/ and outputs/ (where they exist) when no root is given; jobs left out are
+listed on stderr.
 """
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: import the package from the repo root, not analysis/
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from analysis import claims, figdata, jobs, ode  # noqa: E402
+from analysis import claims, command, figdata, jobs, ode, paper_figures  # noqa: E402
 
 
 def markdown(rows: list[claims.Claim]) -> str:
@@ -32,30 +33,31 @@ def markdown(rows: list[claims.Claim]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("roots", nargs="+", help="directories holding job directories (any depth)")
-    parser.add_argument("--out", type=Path, default=Path("paper_check.md"), help="Markdown file to write")
+    parser = command.parser(__doc__, __file__, out="paper_check.md")
     parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
                         help="Lasso alpha of the ODE fits (default %(default)s)")
     args = parser.parse_args(argv)
-    trials, skipped = jobs.load_or_exit(args.roots)
+    roots = command.roots(args.roots, parser.prog)
+    trials, skipped = jobs.load_or_exit(roots)
     sweeps = figdata.Sweeps(trials, lasso=args.lasso)
     problems = []
     rows = claims.check_all(sweeps, problems)
-    for skip in [*skipped, *sweeps.skipped]:
-        print(f"skipped {skip}")
+    skipped += sweeps.skipped
+    command.print_skips(skipped)
     for problem in problems:
         print(f"claim left out: {problem}")
     if not rows:
-        print(f"no claim of the paper is covered by the data under {' '.join(args.roots)} "
-              f"(sweeps found: {', '.join(sweeps.trials) or 'none'})")
-        return 0
+        named = [s for s in sweeps.trials if s]
+        print(f"no claim of the paper is covered by the {trials['job'].nunique()} jobs under {' '.join(roots)}: "
+              f"the claims read the named sweeps (found: {', '.join(named) or 'none, only ad-hoc runs'}); "
+              f"e.g. {paper_figures.how_to_run('fig5_top')} scale=smoke")
+        return command.exit_status(skipped, args.strict)
     text = markdown(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(f"# Paper check: {' '.join(args.roots)}\n\n{text}\n")
+    args.out.write_text(f"# Paper check: {' '.join(roots)}\n\n{text}\n")
     print(text)
     print(f"\nwrote {args.out}")
-    return 0
+    return command.exit_status(skipped, args.strict)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,19 @@
 """One function per paper figure (Fig 2-16, and Eq. 2's rollout), drawn from figdata.
 
 A figure draws when at least one sweep it needs is present; a panel whose sweep is
-missing says which command produces it.
+missing says which command produces it. Which trials count as a sweep's is up to the
+caller (figures.py binds them by the `sweep` column, or all of a root with --figure).
 
     sweeps = figdata.Sweeps(trials)
     if available("fig5", sweeps):
-        paths = render("fig5", sweeps, "figures/")    # figures/fig5.png, figures/fig5.pdf
+        fig = FIGURES["fig5"](sweeps)                 # a matplotlib figure
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from analysis import figdata, fourier, gradient, groups, ode, plotting, stats, survival
-from analysis.plotting import DEAD, SURVIVED
+from analysis import figdata, fourier, gradient, groups, ode, plotting, stats, survival, sweep_figures
+from analysis.plotting import DEAD, SIGNAL, STEP, SURVIVED
 
 # figure -> the named sweeps whose jobs hold its data
 SWEEPS = {
@@ -24,8 +23,7 @@ SWEEPS = {
     "fig13": ("fig13",), "fig14": ("fig14",), "fig15": ("fig9",), "fig16": ("fig9",), "eq2": ("fig9",),
 }
 TRAIN = "python -m circle_survival.train -m +sweep={}"
-STEP = "training step"
-SIGNAL = "signal ||F_k||"
+TOKEN = "token n (0 to p - 1)"  # the colour key of token scatters
 
 
 def available(name: str, sweeps) -> bool:
@@ -34,12 +32,6 @@ def available(name: str, sweeps) -> bool:
 
 def how_to_run(sweep: str) -> str:
     return TRAIN.format(sweep)
-
-
-def render(name: str, sweeps, out) -> list[Path]:
-    """Draw figure `name` and save it as out/name.png and out/name.pdf."""
-    with plotting.styled():
-        return plotting.save(FIGURES[name](sweeps), Path(out) / name)
 
 
 def fig2(sweeps):
@@ -52,8 +44,9 @@ def fig2(sweeps):
     dead = [k for k in np.argsort(-init) if k >= 1 and k not in set(trials["circles"].iloc[0])][:1]
     layout = [["top"] * len(shown)] + [[f"{row}{i}" for i in range(len(shown))] for row in ("dead", "alive")]
     fig, axes = plotting.mosaic(layout, "Fig 2: signals over training, and two frequencies' planes")
-    _signal_lines(axes["top"], signals, "signal", log_x=True)
+    plotting.signal_lines(axes["top"], signals, "signal", log_x=True)
     axes["top"].set(ylabel=SIGNAL, title="all frequencies (colour: survived)")
+    tokens = None
     for row, ks in (("dead", dead), ("alive", alive)):
         for i, step in enumerate(shown):
             ax = axes[f"{row}{i}"]
@@ -61,11 +54,14 @@ def fig2(sweeps):
                 plotting.note(ax, f"no {row} frequency")
                 continue
             xy = fourier.project(snaps[step], int(ks[0]))
-            ax.scatter(xy[:, 0], xy[:, 1], c=np.arange(len(xy)), cmap="twilight", s=12)
+            tokens = ax.scatter(xy[:, 0], xy[:, 1], c=np.arange(len(xy)), cmap="twilight", s=12)
             ax.set(title=f"step {step}", aspect="equal")
             if i == 0:
                 ax.set_ylabel(f"k = {ks[0]} ({row})\nIm axis")
             ax.set_xlabel("Re axis")
+    if tokens is not None:
+        planes = [axes[f"{row}{i}"] for row in ("dead", "alive") for i in range(len(shown))]
+        fig.colorbar(tokens, ax=planes, label=TOKEN, shrink=0.8)
     return fig
 
 
@@ -97,6 +93,9 @@ def fig3(sweeps):
 
 def fig4(sweeps):
     table = figdata.frozen_loss(sweeps["fig4"], skipped=sweeps.skipped)
+    if table.empty:
+        raise ValueError(f"no job logs a step as late as {min(figdata.FROZEN_STEPS)} "
+                         f"(the test loss is read at steps {', '.join(map(str, figdata.FROZEN_STEPS))})")
     p = int(table["p"].iloc[0])
     fig, axes = plotting.figure(1, 2, title=f"Fig 4: frozen random embedding, only the MLP trains (p = {p})")
     for ax, zoom in zip(axes[0], (False, True)):
@@ -288,9 +287,9 @@ def fig12(sweeps):
 def fig13(sweeps):
     signals = figdata.run_signals(sweeps["fig13"], sweeps.skipped, columns=("grad_signal",))
     fig, axes = plotting.figure(1, 2, title="Fig 13: embedding gradient dL/dE in the Fourier basis")
-    _signal_lines(axes[0, 0], signals, "grad_signal", log_x=True)
+    plotting.signal_lines(axes[0, 0], signals, "grad_signal", log_x=True)
     zoom = signals[(signals["step"] >= 100) & (signals["step"] <= 1000)]
-    _signal_lines(axes[0, 1], zoom, "grad_signal", log_x=False)
+    plotting.signal_lines(axes[0, 1], zoom, "grad_signal", log_x=False)
     for ax, title in zip(axes[0], ("all steps", "steps 100 to 1000")):
         ax.set(ylabel="||FFT(dL/dE)_k||", title=title)
     return fig
@@ -364,26 +363,8 @@ def _circles_panel(ax, sweeps, sweep, x, xlabel):
         plotting.note(ax, f"no data: {how_to_run(sweep)}")
         return
     trials = sweeps[sweep]
-    table = figdata.circles_vs(trials, x)
-    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, (2, len(trials)))  # unstack integer points
-    ax.scatter(trials[x] + jitter[0], trials["n_circles"] + jitter[1], s=3, alpha=0.15, color="0.4",
-               label="trials")
-    plotting.line_with_band(ax, table[x], table["mean"], table["t_lo"], table["t_hi"], label="mean, 95 % CI")
-    ax.set(xlabel=xlabel, ylabel="surviving circles", title=_fixed(trials, *({"p", "d"} - {x})).strip(" ()"))
-    ax.legend()
-
-
-def _signal_lines(ax, signals, column, log_x):
-    """One line per frequency k >= 1: coloured if it survived, grey if not."""
-    colours = iter(plotting.plt.get_cmap("tab10").colors * 10)
-    for k, part in signals[signals["k"] >= 1].groupby("k"):
-        part = part[part["step"] > 0] if log_x else part
-        alive = bool(part["survived"].iloc[0])
-        style = dict(color=next(colours), linewidth=1.4, label=f"k = {k}", zorder=3) if alive \
-            else dict(color="0.75", linewidth=0.7, zorder=2)
-        ax.plot(part["step"], part[column], **style)
-    ax.set(xscale="log" if log_x else "linear", xlabel=STEP)
-    ax.legend(fontsize=7)
+    sweep_figures.circles_panel(ax, trials, x, xlabel=xlabel)
+    ax.set_title(_fixed(trials, *({"p", "d"} - {x})).strip(" ()"))
 
 
 def _tokens(ax, x, y):

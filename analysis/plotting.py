@@ -2,14 +2,17 @@
 
     with styled():
         fig, axes = figure(1, 2)                  # sized per panel
-    line_with_band(ax, x, mean, lo, hi, label="n circles")
-        save(fig, "out/fig5")                     # writes out/fig5.png and out/fig5.pdf
+        line_with_band(ax, x, mean, lo, hi, label="n circles")
+        trial_points(ax, x, n_circles, width=0.3) # one dot per trial, jittered sideways only
+        save(fig, "out/fig5")                     # writes out/fig5.png and out/fig5.pdf;
+                                                  # raises EmptyFigure if no panel holds data
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only; never needs a display
 
@@ -26,6 +29,12 @@ STYLE = {
 }
 SURVIVED, DEAD = "tab:orange", "tab:blue"  # the paper's colours for the two fates
 PANEL = (3.6, 2.8)  # inches per panel
+STEP = "training step"
+SIGNAL = "signal ||F_k||"
+
+
+class EmptyFigure(ValueError):
+    """A figure with nothing plotted in any panel: never written."""
 
 
 def styled():
@@ -64,8 +73,43 @@ def line_with_band(ax, x, mean, lo, hi, label=None, color=None, marker="o", **kw
     return line
 
 
+def trial_points(ax, x, y, width: float, log: bool = False, **kwargs):
+    """One dot per trial at (x, y), spread sideways over +-width/2 so that equal points do
+    not hide each other; y (an integer count) stays exact. With log, width is in decades."""
+    x = np.asarray(x, dtype=float)
+    shift = np.random.default_rng(0).uniform(-width / 2, width / 2, len(x))
+    x = x * 10**shift if log else x + shift
+    return ax.scatter(x, np.asarray(y, dtype=float), **{"s": 6, "alpha": 0.45, "color": "0.4", **kwargs})
+
+
+def signal_lines(ax, signals, column: str = "signal", log_x: bool = True):
+    """One line per frequency k >= 1 of one trial's long signals table (step, k, column,
+    survived): coloured if it survived, grey if not."""
+    colours = iter(plt.get_cmap("tab10").colors * 10)
+    for k, part in signals[signals["k"] >= 1].groupby("k"):
+        part = part[part["step"] > 0] if log_x else part
+        alive = bool(part["survived"].iloc[0])
+        style = dict(color=next(colours), linewidth=1.4, label=f"k = {k}", zorder=3) if alive \
+            else dict(color="0.75", linewidth=0.7, zorder=2)
+        ax.plot(part["step"], part[column], **style)
+    ax.set(xscale="log" if log_x else "linear", xlabel=STEP)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+
+
+def has_data(ax) -> bool:
+    """Whether anything was plotted in data coordinates (a note or a bare axvline is not data)."""
+    return bool(np.isfinite(ax.dataLim.get_points()).all())
+
+
 def save(fig, stem) -> list[Path]:
-    """Write stem.png and stem.pdf, close the figure, return the paths."""
+    """Write stem.png and stem.pdf, close the figure, return the paths.
+
+    A figure none of whose panels holds data is closed unwritten: EmptyFigure.
+    """
+    if not any(has_data(ax) for ax in fig.axes):
+        plt.close(fig)
+        raise EmptyFigure("nothing to plot: every panel is empty")
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]

@@ -1,11 +1,17 @@
-"""Synthetic job trees with planted answers (schema.md, v1), shared by the analysis tests."""
+"""Job trees shared by the analysis tests: synthetic ones with planted answers (schema.md,
+v1), and one real ad-hoc multirun trained by the trainer (`trained`)."""
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -133,3 +139,38 @@ def figure_data(tmp_path_factory) -> SimpleNamespace:
     """Every sweep's tiny synthetic jobs: .root, and the planting rules .circles, .loss_scale."""
     root = write_figure_data(tmp_path_factory.mktemp("figures"))
     return SimpleNamespace(root=root, circles=planted_circles, loss_scale=planted_loss_scale, sweeps=FIGURE_SWEEPS)
+
+
+# A user's ad-hoc multirun, tiny: 6 jobs (p x d) of 3 trials, 300 steps, parameter snapshots
+# every 100 steps; a threshold rule gives 0 to p//2 circles (7 x 12 has counts 1, 0, 1 and
+# 13 x 12 reaches 6 = p//2, so their t-intervals cross both ends of the possible range).
+TRAINED = ["-m", "p=7,11,13", "d=8,12", "trials=3", "steps=300", "threads=1", "progress=off",
+           "checkpoint_every=0", "snapshots.every=100", "circles.rule=threshold", "circles.threshold=6"]
+
+
+class Trained(SimpleNamespace):
+    """.cwd (where the trainer ran), .root (its multirun/), .jobs (job dirs), and copy()."""
+
+    def config(self, job: Path) -> dict:
+        return pd.read_parquet(job / "trials.parquet", columns=["p", "d"]).iloc[0].to_dict()
+
+    def copy(self, dest: Path, **where) -> Path:
+        """Copy the jobs whose config matches `where` (e.g. d=8) into dest/; returns dest."""
+        for job in self.jobs:
+            if all(self.config(job)[key] == value for key, value in where.items()):
+                shutil.copytree(job, dest / job.name)
+        return dest
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Trained:
+    """The real multirun of TRAINED, run as a user types it in a fresh directory."""
+    if any(importlib.util.find_spec(m) is None for m in ("circle_survival", "torch", "hydra")):
+        pytest.skip("the training package (circle_survival, torch, hydra) is not installed here")
+    cwd = tmp_path_factory.mktemp("trained")
+    done = subprocess.run([sys.executable, "-m", "circle_survival.train", *TRAINED], cwd=cwd,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    jobs = sorted(path.parent for path in (cwd / "multirun").rglob("trials.parquet"))
+    assert len(jobs) == 6
+    return Trained(cwd=cwd, root=cwd / "multirun", jobs=jobs)

@@ -15,10 +15,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_aggregate_writes_tables_and_lists_skips(planted, tmp_path, capsys):
     assert aggregate.main([str(planted.root), "--out", str(tmp_path)]) == 0
-    printed = capsys.readouterr().out
-    assert "read 4 jobs, 16 trials; skipped 8" in printed
-    assert "corrupt: Parquet magic bytes not found" in printed
-    assert "grouped by p, perturbation.kind" in printed
+    printed = capsys.readouterr()
+    assert f"read 4 jobs, 16 trials under {planted.root}; skipped 8" in printed.out
+    assert "corrupt: Parquet magic bytes not found" in printed.err  # the reasons, on stderr
+    assert len(printed.err.splitlines()) == 8
+    assert "grouped by p, perturbation.kind" in printed.out
     groups = pd.read_csv(tmp_path / "groups.csv")
     assert groups[["p", "n", "mean"]].values.tolist() == [[11, 6, 2.0], [13, 5, 3.0], [13, 5, 3.0]]
     by_p = pd.read_csv(tmp_path / "survival_by_p.csv").query("p == 11")
@@ -43,11 +44,13 @@ def test_missing_root_is_one_error_line(tmp_path, capsys):
         assert capsys.readouterr().err == f"error: root not found: {nope}\n"
 
 
-def test_figures_draws_every_figure(figure_data, tmp_path, capsys):
-    assert figures.main([str(figure_data.root), "--out", str(tmp_path)]) == 0
-    printed = capsys.readouterr().out
-    assert f"{len(paper_figures.FIGURES)} of {len(paper_figures.FIGURES)} figures drawn" in printed
-    for name in paper_figures.FIGURES:
+def test_figures_draws_every_paper_figure(figure_data, tmp_path, capsys):
+    names = list(paper_figures.FIGURES)  # each sweep's own figures: test_analysis_figures.py, test_end_to_end.py
+    assert figures.main([str(figure_data.root), "--out", str(tmp_path), "--only", *names]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == f"{len(names)} of {len(names)} figures drawn in {tmp_path}"
+    for name in names:
+        assert f"{name}: {tmp_path}/{name}.png {tmp_path}/{name}.pdf" in printed
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
         assert (tmp_path / f"{name}.pdf").exists()
 
@@ -55,7 +58,8 @@ def test_figures_draws_every_figure(figure_data, tmp_path, capsys):
 def test_figures_names_the_sweep_of_missing_data(planted, tmp_path, capsys):
     assert figures.main([str(planted.root), "--out", str(tmp_path), "--only", "fig5", "fig7"]) == 0
     printed = capsys.readouterr().out
-    assert f"fig7: no data under {planted.root} (run: python -m circle_survival.train -m +sweep=fig7)" in printed
+    assert f"fig7: not drawn: no data under {planted.root} (run: python -m circle_survival.train -m +sweep=fig7)" \
+        in printed
     assert "1 of 2 figures drawn" in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig5.pdf", "fig5.png"]
 
@@ -86,7 +90,7 @@ def test_unusable_sweep_data_is_a_listed_skip(tmp_path, capsys):
     synthetic.write_job(tmp_path / "jobs" / "0", table)
     root, out = str(tmp_path / "jobs"), str(tmp_path / "out")
     assert figures.main([root, "--out", out, "--only", "fig6"]) == 0
-    assert "fig6: skipped: no column 'perturbation." in capsys.readouterr().out
+    assert "fig6: not drawn: no column 'perturbation." in capsys.readouterr().out
     assert paper_check.main([root, "--out", str(tmp_path / "check.md")]) == 0
     assert "claim left out: perturbation_trend: no column 'perturbation." in capsys.readouterr().out
 
@@ -113,9 +117,10 @@ def test_diverged_trials_are_left_out_of_counts_and_spikes_named(tmp_path, capsy
     table = table.append_column("loss_spike_step", pa.array([None, None, 19_100], pa.int32()))
     synthetic.write_job(tmp_path / "runs" / "job", table)
     assert aggregate.main([str(tmp_path / "runs"), "--out", str(tmp_path / "agg")]) == 0
-    printed = capsys.readouterr().out
-    assert "read 1 jobs, 2 trials; skipped 1 (1 diverged trials, left out of the counts)" in printed
-    assert "(trial 1): diverged at step 812" in printed
-    assert "1 counted trials had a loss spike" in printed and "at step 19100" in printed
+    printed = capsys.readouterr()
+    assert f"read 1 jobs, 2 trials under {tmp_path / 'runs'}; skipped 1 (1 diverged trials, left out of the counts)" \
+        in printed.out
+    assert "(trial 1): diverged at step 812" in printed.err
+    assert "1 counted trials had a loss spike" in printed.out and "at step 19100" in printed.out
     groups = pd.read_csv(tmp_path / "agg" / "groups.csv")
     assert groups[["n", "mean"]].values.tolist() == [[2, 3.0]]  # trials 0 and 2 only

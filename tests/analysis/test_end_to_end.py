@@ -52,7 +52,7 @@ def final_signals(job: Path) -> pd.DataFrame:
 def test_aggregate_matches_the_raw_files(sweep_root, tmp_path, capsys):
     assert aggregate.main([str(sweep_root), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "read 5 jobs, 22 trials; skipped 0" in printed
+    assert f"read 5 jobs, 22 trials under {sweep_root}; skipped 0" in printed
     trials = pd.read_parquet(tmp_path / "all_trials.parquet")
     recomputed = []
     for job, rows in trials.groupby("job"):
@@ -77,8 +77,13 @@ def test_figures_draw_what_the_sweep_covers(sweep_root, tmp_path, capsys):
     printed = capsys.readouterr().out
     for name in ("fig5", "fig7", "fig9", "fig15", "fig16", "eq2"):
         assert (tmp_path / f"{name}.png").exists() and (tmp_path / f"{name}.pdf").exists(), printed
-    assert "fig4: no data under" in printed and "+sweep=fig4)" in printed
-    assert "6 of 16 figures drawn" in printed
+    for group in ("fig5_top", "fig9", "fig7"):  # each sweep's own figures
+        for name in ("survival", "signals"):
+            assert (tmp_path / group / f"{name}.png").exists(), printed
+    assert (tmp_path / "fig5_top" / "circles.png").exists() and (tmp_path / "fig9" / "circles.png").exists()
+    assert "fig7/circles: not drawn: one condition" in printed  # one job at p = 11
+    assert "paper figures whose named sweeps are not under" in printed and " fig4, " in printed
+    assert "14 of 15 figures drawn" in printed
 
 
 def test_paper_check_numbers(sweep_root, tmp_path, capsys):

@@ -1,0 +1,24 @@
+import numpy as np
+import pandas as pd
+
+from analysis import figdata, jobs, paper_figures
+
+
+def test_fig2_token_colours_have_a_key(trained, tmp_path):
+    trials, _ = jobs.load_trials([trained.copy(tmp_path, p=11, d=8)])
+    fig = paper_figures.fig2(figdata.Sweeps(trials.assign(sweep="fig2")))
+    keys = [ax for ax in fig.axes if ax.get_ylabel() == paper_figures.TOKEN]
+    assert len(keys) == 1
+    assert keys[0].get_ylim() == (0, 10)  # tokens 0 .. p - 1
+    paper_figures.plotting.plt.close(fig)
+
+
+def test_fig5_trial_points_keep_their_integer_counts(trained):
+    trials, _ = jobs.load_trials([trained.root])
+    fig = paper_figures.fig5(figdata.Sweeps(trials.assign(sweep="fig5_top")))
+    (dots,) = fig.axes[0].collections[:1]
+    x, y = dots.get_offsets().T
+    raw = pd.concat(pd.read_parquet(job / "trials.parquet") for job in trained.jobs)
+    assert sorted(y) == sorted(raw["n_circles"].astype(float))  # jittered sideways only
+    assert np.abs(x - np.round(x)).max() < 0.5 and set(np.round(x)) == {7, 11, 13}
+    paper_figures.plotting.plt.close(fig)

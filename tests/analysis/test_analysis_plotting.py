@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+
+from analysis import jobs, plotting
+
+
+def test_save_never_writes_an_empty_figure(tmp_path):
+    fig, axes = plotting.figure(1, 3)
+    plotting.note(axes[0, 0], "no data: run this")
+    axes[0, 1].plot([], [])
+    axes[0, 2].axvline(3)  # a reference line is no data
+    with pytest.raises(plotting.EmptyFigure, match="every panel is empty"):
+        plotting.save(fig, tmp_path / "empty")
+    assert list(tmp_path.iterdir()) == []
+    assert not plotting.plt.fignum_exists(fig.number)
+
+    fig, axes = plotting.figure(1, 2)
+    plotting.note(axes[0, 0], "no data")
+    axes[0, 1].plot([1], [2], marker="o")  # one panel with one point is enough
+    assert [p.name for p in plotting.save(fig, tmp_path / "one")] == ["one.png", "one.pdf"]
+
+
+def test_trial_points_spread_sideways_and_keep_counts_exact(trained):
+    trials, _ = jobs.load_trials([trained.root])
+    fig, axes = plotting.figure()
+    dots = plotting.trial_points(axes[0, 0], trials["p"], trials["n_circles"], width=0.6)
+    x, y = dots.get_offsets().T
+    assert y.tolist() == trials["n_circles"].astype(float).tolist()
+    shift = x - trials["p"].to_numpy()
+    assert np.abs(shift).max() <= 0.3 and np.abs(shift).min() > 0
+    dots = plotting.trial_points(axes[0, 0], trials["p"], trials["n_circles"], width=0.5, log=True)
+    ratio = dots.get_offsets()[:, 0] / trials["p"].to_numpy()
+    assert np.abs(np.log10(ratio)).max() <= 0.25  # half a width, in decades
+    plotting.plt.close(fig)
