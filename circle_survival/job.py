@@ -2,11 +2,14 @@
 
     result = run_job(TrainConfig(p=23, trials=10), Path("outputs/p=23"))   # None if skipped
 
-The checkpoint (`checkpoint.pt`, the whole Trainer state) is written every
-`checkpoint_every` seconds and whenever the job is told to stop (SIGTERM from Slurm's
-requeue, cancel or preemption; SIGUSR2, submitit's timeout warning; Ctrl-C), always
-between two steps, under a temporary name and renamed. It is removed once the results
-are written, so a job killed at any moment and rerun with the same config resumes.
+The checkpoint (`checkpoint.pt`, the whole Trainer state) is written 30 s into training
+(or `checkpoint_every`, if sooner), then every `checkpoint_every` seconds, whenever the
+job is told to stop (SIGTERM from Slurm's requeue, cancel or preemption; SIGUSR2,
+submitit's timeout warning; Ctrl-C), and once training ends, always between two steps,
+under a temporary name and renamed. It is removed only once the results are written, so
+a job killed at any moment and rerun with the same config resumes, and one whose results
+could not be written (a full disk) writes them on the rerun without training again.
+A checkpoint that cannot be written (a full disk) is warned about; training goes on.
 
 While it runs, a job holds a lock on `.lock` in its directory: a second process on the
 same job (a sweep resubmitted while its jobs still run) stops with `JobRunning` instead
@@ -14,7 +17,9 @@ of training it twice and racing to write the same files.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
+import io
 import logging
 import os
 import signal
@@ -28,6 +33,7 @@ import pyarrow as pa
 import torch
 
 from .config import ConfigError, TrainConfig, flatten, validate
+from .fourier import settling_steps
 from .health import SPIKE_AFTER, SPIKE_FACTOR
 from .logs import FILES, end_steps, stored_config, trial_circles, write_job
 from .trainer import Trainer, TrainResult
@@ -35,6 +41,30 @@ from .trainer import Trainer, TrainResult
 log = logging.getLogger("circle_survival")
 CHECKPOINT = "checkpoint.pt"
 LOCK = ".lock"
+FIRST_CHECKPOINT_S = 30.0  # a job killed in its first minutes loses at most this much
+
+
+def checkpoint_due(elapsed: float, since_last: float | None, every: float) -> bool:
+    """Whether a checkpoint is due `elapsed` seconds into training and `since_last` seconds
+    after the last one (None: none yet): the first after min(30 s, every), then one every
+    `every` seconds; never if `every` is 0.
+
+        checkpoint_due(30.0, None, 300)    # True: the first comes early
+        checkpoint_due(200.0, 170.0, 300)  # False: the next is 300 s after it
+    """
+    if not every:
+        return False
+    if since_last is None:
+        return elapsed >= min(FIRST_CHECKPOINT_S, every)
+    return since_last >= every
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, taken between two steps; the message says whether a checkpoint was saved."""
+
+
+class ResultsNotWritten(OSError):
+    """Writing the results failed; the message says what was kept and how to finish."""
 
 
 class JobRunning(RuntimeError):
@@ -110,18 +140,73 @@ def is_complete(out_dir: Path, cfg: TrainConfig) -> bool:
 
 
 def save_checkpoint(trainer: Trainer, path: Path) -> None:
+    """The trainer's whole state to `path`, atomically; OSError if it cannot be written
+    (a file already at `path` is then kept)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()  # torch.save reports a full disk as an opaque RuntimeError
+    torch.save({"config": flatten(trainer.cfg), "trainer": trainer.state_dict()}, buffer)
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"config": flatten(trainer.cfg), "trainer": trainer.state_dict()}, tmp)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a partial file only takes space a rerun needs
+        raise
 
 
-def _resume(trainer: Trainer, path: Path) -> None:
+def oserror_text(err: OSError, folder: Path | str | None = None) -> str:
+    """An OSError as the file it concerns (or else `folder`) and why:
+    "outputs/x/.lock: Read-only file system"."""
+    path = err.filename2 or err.filename or folder  # os.replace(src, dst) fails for dst's sake
+    why = os.strerror(err.errno) if err.errno else str(err)  # pyarrow's strerror is long
+    return f"{path}: {why}" if path else why
+
+
+class Checkpoints:
+    """The job's checkpoint file: when the next one is due, and which step a rerun resumes at.
+
+        ckpt = Checkpoints(out_dir / CHECKPOINT, every=300, saved_step=None)
+        if ckpt.due(): ckpt.save(trainer)
+        ckpt.kept()     # "checkpoint of step 1200 kept" or "no checkpoint saved"
+    """
+
+    def __init__(self, path: Path, every: float, saved_step: int | None):
+        self.path, self.every, self.saved_step = path, every, saved_step
+        self.start, self.last = time.monotonic(), None
+        self.error: str | None = None  # why the latest save failed
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        return checkpoint_due(now - self.start, None if self.last is None else now - self.last,
+                              self.every)
+
+    def save(self, trainer: Trainer) -> bool:
+        """Save; on a write error warn, keep the previous checkpoint, and return False."""
+        self.last = time.monotonic()
+        try:
+            save_checkpoint(trainer, self.path)
+        except OSError as err:
+            self.error = oserror_text(err, self.path)
+            log.warning("checkpoint not saved at step %d (%s); %s", trainer.step, self.error,
+                        self.kept())
+            return False
+        self.saved_step, self.error = trainer.step, None
+        return True
+
+    def kept(self) -> str:
+        if self.saved_step is None:
+            return "no checkpoint saved"
+        return f"checkpoint of step {self.saved_step} kept in {self.path}"
+
+
+def _resume(trainer: Trainer, path: Path) -> bool:
+    """Load the checkpoint at `path` into `trainer`; False if it is unreadable."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any unreadable file means: start over
         log.warning("ignoring unreadable checkpoint %s (%s); starting from step 0", path, err)
-        return
+        return False
     diff = _differences(state["config"], flatten(trainer.cfg))
     if diff:
         raise ConfigError(f"{path} belongs to another config ({'; '.join(diff)}); "
@@ -131,7 +216,11 @@ def _resume(trainer: Trainer, path: Path) -> None:
     except (KeyError, ValueError, RuntimeError) as err:  # e.g. from an older version
         raise ConfigError(f"{path} does not fit this job's training state ({err}); "
                           "pass force=true to discard it") from None
-    log.info("resuming from %s at step %d", path, trainer.step)
+    if trainer.step > trainer.cfg.steps or not trainer.running:
+        log.info("%s holds the finished training; writing its results", path)
+    else:
+        log.info("resuming from %s at step %d", path, trainer.step)
+    return True
 
 
 class StopSignals:
@@ -161,11 +250,15 @@ class StopSignals:
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
 
-    def deliver(self) -> None:
+    def deliver(self, step: int, checkpoint: str) -> None:
+        """Hand on the signals caught; `checkpoint` says what was saved at `step`."""
         caught, self.caught = self.caught, []
         for sig in caught:
             handler = self.previous[sig]
-            log.warning("received %s: checkpoint saved", signal.Signals(sig).name)
+            if handler is signal.default_int_handler:  # Ctrl-C: one message, no traceback
+                raise Interrupted(f"interrupted at step {step}; {checkpoint}; "
+                                  "rerun the same command to resume")
+            log.warning("received %s: %s (step %d)", signal.Signals(sig).name, checkpoint, step)
             if callable(handler):
                 handler(sig, None)
             elif handler == signal.SIG_DFL:
@@ -194,8 +287,11 @@ def report(cfg: TrainConfig, result: TrainResult, out_dir: Path) -> None:
     if cfg.stop.kind != "never":
         run, full = int(ends.sum()), len(result.trials) * cfg.steps
         stopped = ", ".join(f"{t} at {s}" for t, s in zip(result.trials, result.stopped_step) if s >= 0)
-        log.info("stop=%s: %s model-steps run, %s saved (%.1fx fewer); stopped: %s", cfg.stop.kind,
-                 f"{run:,}", f"{full - run:,}", full / max(run, 1), stopped or "none")
+        sc, opt = cfg.stop, cfg.optim
+        after, window = settling_steps(sc.after, sc.window, sc.decay_times, opt.lr, opt.weight_decay)
+        log.info("stop=%s (from step %g, over %g steps): %s model-steps run, %s saved (%.1fx fewer); "
+                 "stopped: %s", sc.kind, after, window, f"{run:,}", f"{full - run:,}",
+                 full / max(run, 1), stopped or "none")
     log.info("logs: %s (%s)", out_dir, ", ".join(FILES))
 
 
@@ -220,21 +316,39 @@ def _run_locked(cfg: TrainConfig, out_dir: Path) -> TrainResult | None:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     trainer = Trainer(cfg)
-    if ckpt.exists():
-        _resume(trainer, ckpt)
-    last_save = time.monotonic()
+    resumed = ckpt.exists() and _resume(trainer, ckpt)
+    checkpoints = Checkpoints(ckpt, cfg.checkpoint_every, trainer.step if resumed else None)
+    first_step = trainer.step
 
     with StopSignals() as stop:
         def on_step(tr: Trainer) -> None:
-            nonlocal last_save
-            due = cfg.checkpoint_every and time.monotonic() - last_save >= cfg.checkpoint_every
-            if due or stop.caught:
-                save_checkpoint(tr, ckpt)
-                last_save = time.monotonic()
-            stop.deliver()
+            if stop.caught or checkpoints.due():
+                saved = checkpoints.save(tr)
+                if stop.caught:
+                    stop.deliver(tr.step, "checkpoint saved" if saved else
+                                 f"checkpoint NOT saved ({checkpoints.error}); {checkpoints.kept()}")
 
         result = trainer.run(on_step)
-    write_job(out_dir, cfg, result)
+    if trainer.step != first_step:
+        checkpoints.save(trainer)  # kept until the results are written: nothing trained is lost
+    try:
+        write_job(out_dir, cfg, result)
+    except OSError as err:
+        raise ResultsNotWritten(_not_written(err, checkpoints, trainer.step)) from err
     ckpt.unlink(missing_ok=True)
     report(cfg, result, out_dir)
     return result
+
+
+def _not_written(err: OSError, checkpoints: Checkpoints, end: int) -> str:
+    """The one line for results that could not be written: why, and what a rerun does."""
+    fix = ("free some space" if err.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that")
+    if checkpoints.saved_step == end:
+        then = (f"the trained state is kept in {checkpoints.path}: {fix}, then rerun the same "
+                "command to write them without training again")
+    elif checkpoints.saved_step is not None:
+        then = (f"the final state could not be saved either; {checkpoints.kept()}: {fix}, then "
+                "rerun the same command to resume from there")
+    else:
+        then = f"no checkpoint could be saved either, so the training is lost: {fix} and rerun"
+    return f"results not written to {checkpoints.path.parent} ({oserror_text(err)}); {then}"

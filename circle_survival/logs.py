@@ -26,12 +26,17 @@ CONFIG_KEY = b"circle_survival.config"
 
 
 def write_table(table: pa.Table, path: Path) -> None:
-    """Write atomically: a killed writer leaves only a hidden `.NAME.tmp` file."""
+    """Write atomically: a killed writer leaves only a hidden `.NAME.tmp` file, and one
+    that fails (OSError: a full disk) not even that."""
     tmp = path.with_name(f".{path.name}.tmp")
     dictionary = [f.name for f in table.schema
                   if not pa.types.is_floating(f.type) and not pa.types.is_list(f.type)]
-    pq.write_table(table, tmp, compression="zstd", use_dictionary=dictionary)
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=dictionary)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a partial file only takes space a rerun needs
+        raise
 
 
 def end_steps(result: TrainResult) -> np.ndarray:
@@ -135,12 +140,21 @@ def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
 
 
 def write_job(out_dir: Path, cfg: TrainConfig, result: TrainResult) -> None:
-    """All four files; trials.parquet last, as the mark of a complete job."""
+    """All four files; trials.parquet last, as the mark of a complete job. If one cannot
+    be written (a full disk), those written before it are removed too, leaving their
+    space to the rerun that writes all four."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_table(signals_table(result), out_dir / "signals.parquet")
-    write_table(metrics_table(result), out_dir / "metrics.parquet")
-    write_table(params_table(result), out_dir / "params.parquet")
-    write_table(trials_table(cfg, result), out_dir / "trials.parquet")
+    tables = (lambda: signals_table(result), lambda: metrics_table(result),
+              lambda: params_table(result), lambda: trials_table(cfg, result))
+    written = []
+    try:
+        for name, table in zip(FILES, tables):
+            write_table(table(), out_dir / name)
+            written.append(out_dir / name)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def stored_config(out_dir: Path) -> dict | None:

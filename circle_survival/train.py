@@ -2,24 +2,31 @@
 
 Thin on purpose: composes the config, hands it to `job.run_job` in Hydra's output
 directory, and keeps bad input from leaving anything behind.
+
+Every error the user can fix (a bad value, key or option, an unwritable or full output
+folder) ends the process with one line on stderr and exit status 2, Ctrl-C with one line
+and 130; tracebacks go to the job's train.log. Only bugs print a traceback.
 """
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import HydraException
+from hydra.errors import CompactHydraException, HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ValidationError
 
 from hydra_plugins.circle_survival_launcher import register as register_launchers
 
-from .config import ConfigError, TrainConfig, leaves, to_dataclass
-from .job import JobRunning, run_job
+from .config import SWEEPS_DIR, ConfigError, TrainConfig, leaves, to_dataclass
+from .job import CHECKPOINT, Interrupted, JobRunning, ResultsNotWritten, oserror_text, run_job
 from .leftovers import discard_leftovers
 
 log = logging.getLogger("circle_survival")
@@ -36,25 +43,51 @@ def known_keys() -> set[str]:
     return keys
 
 
+def group_options() -> dict[str, list[str]]:
+    """Each config group a command line may choose an option of (`perturbation=scale`,
+    `+sweep=fig5_top`), and its options."""
+    options = {p.name: sorted(f.stem for f in p.glob("*.yaml"))
+               for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "hydra"}
+    options["sweep"] = sorted(f.stem for f in SWEEPS_DIR.glob("*.yaml"))
+    return options
+
+
 def override_error(args: list[str]) -> str | None:
-    """The first command-line override naming no config key, or giving a key a value of
-    the wrong type (`p=abc`), as one line; Hydra's own messages for these span five."""
-    known, fields = known_keys(), leaves(TrainConfig())
+    """The first command-line override naming no config key, repeating one (`d=0 d=4`),
+    choosing no option of a group (`perturbation=bogus`), or giving a key a value of the
+    wrong type (`p=abc`), as one line; Hydra's own messages for these span five to 25,
+    or it takes the last of a repeated key."""
+    known, fields, options = known_keys(), leaves(TrainConfig()), group_options()
     conf, parser = OmegaConf.structured(TrainConfig), OverridesParser.create()
+    given: dict[str, str] = {}
     for arg in args:
         key = arg.split("=", 1)[0].lstrip("+~")  # +key=v adds, ++key=v forces, ~key deletes
-        if (arg.startswith("-") or ("=" not in arg and not arg.startswith("~"))
-                or key == "hydra" or key.startswith(("hydra.", "hydra/"))):
+        if arg.startswith("-") or ("=" not in arg and not arg.startswith("~")):
+            continue
+        if key in given:
+            return (f"{key} given twice ({given[key]} and {arg}); give each key once "
+                    f"(several values: -m {key}=A,B)")
+        given[key] = arg
+        if key == "hydra" or key.startswith(("hydra.", "hydra/")):
             continue
         if key not in known:
             return f"unknown config key {key!r}; known keys: {', '.join(sorted(known))}"
-        if key in fields and not arg.startswith("~"):
-            try:
-                override = parser.parse_override(arg)
-                values = (list(override.sweep_iterator()) if override.is_sweep_override()
-                          else [override.value()])
-            except HydraException:  # bad syntax or an interval sweep: Hydra reports it
-                continue
+        if arg.startswith("~") or (key not in fields and key not in options):
+            continue
+        try:
+            override = parser.parse_override(arg)
+            values = (list(override.sweep_iterator()) if override.is_sweep_override()
+                      else [override.value()])
+        except HydraException:  # bad syntax or an interval sweep: Hydra reports it
+            continue
+        if key in options:
+            unknown = [v for v in values if v is not None and str(v) not in options[key]]
+            if unknown and key == "sweep":
+                return (f"unknown named sweep {unknown[0]!r}; named sweeps: "
+                        f"{', '.join(options[key])}")
+            if unknown:
+                return f"unknown option {key}={unknown[0]}; options: {', '.join(options[key])}"
+        if key in fields:
             for value in values:
                 try:
                     OmegaConf.update(conf, key, value, merge=True)
@@ -63,9 +96,43 @@ def override_error(args: list[str]) -> str | None:
     return None
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+def _interrupted(message: str) -> NoReturn:
+    print(message, file=sys.stderr)
+    sys.exit(130)
+
+
+def _cannot_write(err: OSError, folder: Path | str | None = None) -> str:
+    """An OSError from writing outputs to `folder` as one line: what, why, what to do."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        advice = "free some space, then rerun the same command"
+    elif err.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+        advice = ("a file or folder is in the way: move it, or choose another output folder "
+                  "(hydra.run.dir=DIR, or hydra.sweep.dir=DIR with -m)")
+    else:
+        advice = ("choose an output folder you can write to (hydra.run.dir=DIR, or "
+                  "hydra.sweep.dir=DIR with -m)")
+    return f"cannot write {oserror_text(err, folder)}; {advice}"
+
+
+def _oserror_in(err: BaseException | None) -> OSError | None:
+    """`err` if an OSError, else the OSError that caused it, if any."""
+    while err is not None and not isinstance(err, OSError):
+        err = err.__cause__
+    return err
+
+
+def _log_to_file(message: str, exc_info: bool = False) -> None:
+    """`message` (and the exception being handled) in the job's train.log only."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, (),
+                            sys.exc_info() if exc_info else None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
@@ -78,8 +145,21 @@ def _hydra_main(cfg: DictConfig) -> None:
     except ConfigError as err:
         discard_leftovers(out_dir, (".hydra", "train.log"))
         _fail(str(err))
+    except OSError as err:  # a full disk, an unwritable folder: the user's to fix
+        _log_to_file(f"job failed: {out_dir}", exc_info=True)
+        _fail(str(err) if isinstance(err, ResultsNotWritten) else _cannot_write(err, out_dir))
+    except KeyboardInterrupt as err:  # Interrupted between two steps; else before or after them
+        ckpt = out_dir / CHECKPOINT
+        if isinstance(err, Interrupted):
+            message = str(err)
+        elif ckpt.exists():
+            message = f"interrupted; {ckpt} kept: rerun the same command to resume"
+        else:
+            message = "interrupted before the first checkpoint; a rerun starts from step 0"
+        _log_to_file(message)
+        _interrupted(message)
     except BaseException:
-        log.exception("job failed: %s", out_dir)  # the traceback also lands in train.log
+        _log_to_file(f"job failed: {out_dir}", exc_info=True)  # Hydra prints it on the terminal
         raise
 
 
@@ -88,7 +168,24 @@ def main() -> None:
     if error is not None:
         _fail(error)
     register_launchers()
-    _hydra_main()
+    from hydra_plugins.circle_survival_launcher.launcher import SweepFailed
+
+    logging.raiseExceptions = False  # a full disk fails train.log quietly; the console reports
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises its errors here instead of printing them
+    try:
+        _hydra_main()
+    except SweepFailed as err:  # the launcher's report of failed jobs, one line each
+        print(err, file=sys.stderr)
+        sys.exit(1)
+    except CompactHydraException as err:  # Hydra's own checks of the command line
+        _fail("; ".join(line.strip() for line in str(err).splitlines() if line.strip()))
+    except (OSError, ValueError) as err:  # Hydra's own writes: the output folder, .hydra/,
+        cause = _oserror_in(err)          # train.log (a ValueError from logging), multirun.yaml
+        if cause is None:
+            raise
+        _fail(_cannot_write(cause, "the output folder"))
+    except KeyboardInterrupt:  # before or between jobs
+        _interrupted("interrupted")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -37,3 +39,29 @@ def gpu_layout(monkeypatch):
     """Call it to give trainers built afterwards, here on the CPU, the optimizer layout a
     GPU gets: one tensor per block and parameter instead of one per trial."""
     return lambda: monkeypatch.setattr(optimizer, "per_trial_tensors", lambda device: False)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """`small_disk("512k")`: a real file system of that size (a tmpfs; read_only=True mounts
+    it read-only) under tmp_path, unmounted afterwards. Mounting needs root: elsewhere the
+    test is skipped, or fails where CS_REQUIRE_TMPFS=1 (set it where tests run as root)."""
+    mounted = []
+
+    def mount(size: str, read_only: bool = False) -> Path:
+        path = tmp_path / f"disk{len(mounted)}"
+        path.mkdir()
+        options = f"size={size}" + (",ro" if read_only else "")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                              capture_output=True, text=True) if os.geteuid() == 0 else None
+        if done is None or done.returncode != 0:
+            reason = "not root" if done is None else done.stderr.strip()
+            if os.environ.get("CS_REQUIRE_TMPFS") == "1":
+                pytest.fail(f"a tmpfs is required (CS_REQUIRE_TMPFS=1) but cannot be mounted: {reason}")
+            pytest.skip(f"cannot mount a tmpfs: {reason}")
+        mounted.append(path)
+        return path
+
+    yield mount
+    for path in mounted:
+        subprocess.run(["umount", str(path)], check=True)

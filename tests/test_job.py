@@ -1,3 +1,5 @@
+import errno
+import logging
 import os
 import signal
 
@@ -7,7 +9,7 @@ import pytest
 
 from circle_survival import job
 from circle_survival.config import ConfigError
-from circle_survival.job import CHECKPOINT, run_job
+from circle_survival.job import CHECKPOINT, ResultsNotWritten, checkpoint_due, run_job
 
 
 class Killed(Exception):
@@ -164,3 +166,47 @@ def test_a_stale_lock_file_does_not_block(tmp_path, tiny_cfg):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / job.LOCK).write_text("pid 1 on elsewhere")
     assert run_job(tiny_cfg(), tmp_path / "run") is not None
+
+
+@pytest.mark.parametrize("elapsed, since_last, every, due", [
+    (29.9, None, 300, False), (30.0, None, 300, True),  # the first comes 30 s in...
+    (5.0, None, 5, True), (4.9, None, 5, False),        # ...or sooner, if checkpoints are
+    (200.0, 170.0, 300, False), (330.0, 300.0, 300, True),  # then every `every` seconds
+    (1e6, None, 0, False), (1e6, 1e6, 0, False),        # 0: never
+])
+def test_checkpoint_schedule(elapsed, since_last, every, due):
+    assert checkpoint_due(elapsed, since_last, every) is due
+
+
+def test_results_not_written_keep_the_state_the_rerun_writes_them(tmp_path, tiny_cfg, caplog):
+    cfg = tiny_cfg(steps=40)
+    run_job(cfg, tmp_path / "straight")
+    (tmp_path / "job" / "metrics.parquet").mkdir(parents=True)  # in the way of the second file
+    with pytest.raises(ResultsNotWritten, match="metrics.parquet: Is a directory.*without training again"):
+        run_job(cfg, tmp_path / "job")
+    assert sorted(f.name for f in (tmp_path / "job").iterdir()) == [CHECKPOINT, "metrics.parquet"]
+    (tmp_path / "job" / "metrics.parquet").rmdir()
+    with caplog.at_level(logging.INFO, logger="circle_survival"):
+        run_job(cfg, tmp_path / "job")
+    assert "holds the finished training" in caplog.text and "resuming" not in caplog.text
+    assert not (tmp_path / "job" / CHECKPOINT).exists()
+    for name in ("signals", "metrics", "params", "trials"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "straight" / f"{name}.parquet"),
+                                      pd.read_parquet(tmp_path / "job" / f"{name}.parquet"))
+
+
+def test_a_checkpoint_not_written_is_warned_about_and_training_goes_on(tmp_path, tiny_cfg,
+                                                                       monkeypatch, caplog):
+    real_save = job.save_checkpoint
+
+    def full_disk_at_step_5(trainer, path):
+        if trainer.step == 5:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_save(trainer, path)
+
+    monkeypatch.setattr(job, "save_checkpoint", full_disk_at_step_5)
+    assert run_job(tiny_cfg(checkpoint_every=1e-9), tmp_path) is not None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"checkpoint not saved at step 5 ({tmp_path / CHECKPOINT}: No space left "
+                        f"on device); checkpoint of step 4 kept in {tmp_path / CHECKPOINT}"]
+    assert (tmp_path / "trials.parquet").exists() and not (tmp_path / CHECKPOINT).exists()
