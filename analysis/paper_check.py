@@ -32,6 +32,26 @@ def markdown(rows: list[claims.Claim]) -> str:
     return "\n".join(out)
 
 
+def check(trials, lasso: float = ode.LASSO_ALPHA) -> tuple[list[claims.Claim], list[str], list[jobs.Skip]]:
+    """The claims these trials cover, the checks left out ("check: reason") and the jobs
+    the checks could not read.
+
+        rows, problems, skipped = check(jobs.load_trials(["multirun"])[0])
+    """
+    sweeps = figdata.Sweeps(trials, lasso=lasso)
+    problems = []
+    rows = claims.check_all(sweeps, problems)
+    return rows, problems, sweeps.skipped
+
+
+def uncovered(trials, roots) -> str:
+    """What to say when no claim is covered: the claims read the named sweeps."""
+    named = sorted({s for s in trials["sweep"] if s})
+    return (f"no claim of the paper is covered by the {trials['job'].nunique()} jobs under "
+            f"{' '.join(map(str, roots))}: the claims read the named sweeps (found: {', '.join(named) or 'none, only ad-hoc runs'}); "
+            f"e.g. {paper_figures.how_to_run('fig5_top')} scale=smoke")
+
+
 def main(argv=None) -> int:
     parser = command.parser(__doc__, __file__, out="paper_check.md")
     parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
@@ -39,18 +59,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     roots = command.roots(args.roots, parser.prog)
     trials, skipped = jobs.load_or_exit(roots)
-    sweeps = figdata.Sweeps(trials, lasso=args.lasso)
-    problems = []
-    rows = claims.check_all(sweeps, problems)
-    skipped += sweeps.skipped
+    rows, problems, left_out = check(trials, args.lasso)
+    skipped += left_out
     command.print_skips(skipped)
     for problem in problems:
         print(f"claim left out: {problem}")
     if not rows:
-        named = [s for s in sweeps.trials if s]
-        print(f"no claim of the paper is covered by the {trials['job'].nunique()} jobs under {' '.join(roots)}: "
-              f"the claims read the named sweeps (found: {', '.join(named) or 'none, only ad-hoc runs'}); "
-              f"e.g. {paper_figures.how_to_run('fig5_top')} scale=smoke")
+        print(uncovered(trials, roots))
         return command.exit_status(skipped, args.strict)
     text = markdown(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)

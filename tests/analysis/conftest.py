@@ -20,6 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from analysis import synthetic  # noqa: E402
 
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: opens a page in headless Chromium (root installs Debian's "
+                                       "chromium; CS_REQUIRE_BROWSER=1 makes a missing browser a failure)")
+
+
 # Planted circles per trial, by p (d = 16): n_circles for p = 11 is 1, 2, 3, 2, 2, 2
 # (two shards of one condition), for p = 13 always 3.
 P11_CIRCLES = [[1], [1, 2], [1, 2, 3], [1, 4]], [[1, 5], [2, 3]]
@@ -149,7 +155,8 @@ TRAINED = ["-m", "p=7,11,13", "d=8,12", "trials=3", "steps=300", "threads=1", "p
 
 
 class Trained(SimpleNamespace):
-    """.cwd (where the trainer ran), .root (its multirun/), .jobs (job dirs), and copy()."""
+    """.cwd (where the trainer ran), .root (its multirun/), .jobs (job dirs), .args (the
+    trainer's arguments), and copy()."""
 
     def config(self, job: Path) -> dict:
         return pd.read_parquet(job / "trials.parquet", columns=["p", "d"]).iloc[0].to_dict()
@@ -162,15 +169,30 @@ class Trained(SimpleNamespace):
         return dest
 
 
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory) -> Trained:
-    """The real multirun of TRAINED, run as a user types it in a fresh directory."""
+def train(cwd: Path, args: list[str], n_jobs: int) -> Trained:
+    """Run the trainer with `args` in cwd, as a user types it; its n_jobs jobs as a Trained."""
     if any(importlib.util.find_spec(m) is None for m in ("circle_survival", "torch", "hydra")):
         pytest.skip("the training package (circle_survival, torch, hydra) is not installed here")
-    cwd = tmp_path_factory.mktemp("trained")
-    done = subprocess.run([sys.executable, "-m", "circle_survival.train", *TRAINED], cwd=cwd,
+    done = subprocess.run([sys.executable, "-m", "circle_survival.train", *args], cwd=cwd,
                           env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     jobs = sorted(path.parent for path in (cwd / "multirun").rglob("trials.parquet"))
-    assert len(jobs) == 6
-    return Trained(cwd=cwd, root=cwd / "multirun", jobs=jobs)
+    assert len(jobs) == n_jobs
+    return Trained(cwd=cwd, root=cwd / "multirun", jobs=jobs, args=args)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Trained:
+    """The real multirun of TRAINED, run as a user types it in a fresh directory."""
+    return train(tmp_path_factory.mktemp("trained"), TRAINED, 6)
+
+
+# A named sweep, tiny: Fig 5 top at p = 11, 13 (3 trials each), enough for one claim of the paper.
+NAMED = ["-m", "+sweep=fig5_top", "p=11,13", "d=16", "trials=3", "steps=300", "threads=1", "progress=off",
+         "checkpoint_every=0", "circles.rule=threshold", "circles.threshold=6"]
+
+
+@pytest.fixture(scope="session")
+def named(tmp_path_factory) -> Trained:
+    """The real multirun of NAMED (multirun/fig5_top/ in a fresh directory)."""
+    return train(tmp_path_factory.mktemp("named"), NAMED, 2)
