@@ -44,7 +44,7 @@ TRIALS_REQUIRED = {
     "schema_version": pa.types.is_integer,
 }
 # Columns that older files may lack, with the value that absence means.
-DEFAULTS = {"sweep": "", "vary": "", "perturbation.kind": "none", "diverged": False}
+DEFAULTS = {"sweep": "", "vary": "", "perturbation.kind": "none", "stop.kind": "never", "diverged": False}
 DIVERGED = "diverged"  # how a diverged trial's Skip reason begins
 
 
@@ -165,6 +165,8 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
     for column in trials.columns:
         if column.startswith("perturbation.") and column not in ("perturbation.kind", "perturbation.applied"):
             trials[column] = trials[column].where(trials["perturbation.kind"] != "none")
+        if column.startswith("stop.") and column != "stop.kind":
+            trials[column] = trials[column].where(trials["stop.kind"] != "never")
     if "circles.threshold" in trials and "circles.rule" in trials:
         trials["circles.threshold"] = trials["circles.threshold"].where(trials["circles.rule"] == "threshold")
     for column in trials.columns:

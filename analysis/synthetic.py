@@ -29,6 +29,8 @@ CONFIG_TYPES = {
     "perturbation.kind": STR, "perturbation.ks": LIST_I32, "perturbation.alpha": F64,
     "perturbation.random": I64, "perturbation.top": I64, "perturbation.source": STR,
     "perturbation.scale": F64, "perturbation.eps": F64, "perturbation.r": F64,
+    "stop.kind": STR, "stop.after": I64, "stop.window": I64, "stop.decay_times": F64,
+    "stop.alive": F64, "stop.dead": F64,
 }
 DEFAULTS = {
     "p": 59, "d": 128, "steps": 30000, "trials": 4, "trial_offset": 0, "seed": 0, "init_seed": 0,
@@ -39,6 +41,8 @@ DEFAULTS = {
     "perturbation.kind": "none", "perturbation.ks": [], "perturbation.alpha": 1.0,
     "perturbation.random": 0, "perturbation.top": 0, "perturbation.source": "",
     "perturbation.scale": 80.0, "perturbation.eps": 1e-6, "perturbation.r": 1.0,
+    "stop.kind": "never", "stop.after": 2000, "stop.window": 2000, "stop.decay_times": 10.0,
+    "stop.alive": 1.3, "stop.dead": 0.7,
 }
 DECAY = 0.01  # per-step rate of the planted signal ODE: x_{t+1} - x_t = DECAY (x* - x_t)
 AMPLITUDE = 40.0  # planted final ||F_k|| scale of a surviving frequency (times sqrt(p d) / 10)

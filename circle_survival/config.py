@@ -93,6 +93,9 @@ class StopConfig:
     kind: str = "never"  # never | settled
     after: int = 2000  # settled: the earliest step a trial may stop at
     window: int = 2000  # settled: steps its circle set must hold, clear of the threshold
+    # settled: `after` and `window` are at least this many AdamW decay times 1 / (lr x
+    # weight_decay) (200 steps at the defaults); 0 = steps only. No decay: never settles.
+    decay_times: float = 10.0
     alive: float = 1.3  # settled: every survivor's signal >= alive x the rule's threshold
     dead: float = 0.7  # settled: every dead frequency's signal <= dead x the threshold
 
@@ -200,6 +203,8 @@ def validate(cfg: TrainConfig) -> None:
     _check(cfg.log.every >= 1, "log.every", cfg.log.every, "an integer >= 1")
     _check(cfg.circles.rule in CIRCLE_RULES, "circles.rule", cfg.circles.rule,
            f"one of {list(CIRCLE_RULES)}")
+    _check(cfg.circles.threshold > 0, "circles.threshold", cfg.circles.threshold,
+           "a number > 0 (at or below 0 every frequency would survive)")
     _check(cfg.scale in SCALES, "scale", cfg.scale, f"one of {list(SCALES)}")
     _check(cfg.snapshots.every >= 0, "snapshots.every", cfg.snapshots.every,
            "an integer >= 0 (0 = off)")
@@ -220,6 +225,7 @@ def _validate_stop(sc: StopConfig) -> None:
                    "only with stop=settled (stop is never)")
     _check(sc.after >= 0, "stop.after", sc.after, "an integer >= 0")
     _check(sc.window >= 0, "stop.window", sc.window, "an integer >= 0")
+    _check(sc.decay_times >= 0, "stop.decay_times", sc.decay_times, "a number >= 0")
     _check(sc.alive >= 1, "stop.alive", sc.alive, "a number >= 1 (a multiple of the threshold)")
     _check(0 <= sc.dead <= 1, "stop.dead", sc.dead, "a number in [0, 1] (a multiple of the threshold)")
 

@@ -64,16 +64,35 @@ def threshold_ratio(full: torch.Tensor, rule: str = "two_mean", threshold: float
 
 
 SETTLED = (
-    "settled: at logged step s >= stop.after, over every logged step of the last stop.window "
-    "steps, the circle set is the same, every surviving circle's signal is >= stop.alive x "
-    "the rule's threshold and every dead one's <= stop.dead x it, and the gap between them "
-    "(weakest survivor / strongest dead) is at least what it was at the window's first step")
+    "settled: at logged step s >= after, over every logged step of the last `window` steps, "
+    "the circle set is the same, every surviving circle's signal is >= stop.alive x the "
+    "rule's threshold and every dead one's <= stop.dead x it, and the gap between them "
+    "(weakest survivor / strongest dead) is at least what it was at the window's first step; "
+    "after and window are stop.after and stop.window steps, or stop.decay_times AdamW decay "
+    "times 1 / (lr x weight_decay) where that is longer")
+
+
+def settling_steps(after: int, window: int, decay_times: float, lr: float,
+                   weight_decay: float) -> tuple[float, float]:
+    """`after` and `window` of the `SETTLED` rule, in steps, for a trial's lr and weight decay.
+
+        settling_steps(2000, 2000, 10, lr=0.01, weight_decay=0.05)   # (20000.0, 20000.0)
+
+    Dead circles fade through weight decay, whose time constant under AdamW is
+    1 / (lr x weight_decay) steps: 200 at the paper's defaults, 2,000 at weight decay 0.05.
+    Without decay (and decay_times > 0) both are infinite: the trial never stops early.
+    """
+    rate = lr * weight_decay
+    if decay_times and rate <= 0:
+        return float("inf"), float("inf")
+    span = decay_times / rate if decay_times else 0.0
+    return max(float(after), span), max(float(window), span)
 
 
 class Settled:
     """The `SETTLED` rule, fed one logged step at a time, for every trial of a job at once.
 
-        rule = Settled(trials=8, device, after=2000, window=2000, alive=1.5, dead=0.5)
+        rule = Settled(trials=8, device, after=2000, window=2000, alive=1.3, dead=0.7)
         rule.update(step, threshold_ratio(spectrum(E)), idx)   # idx: the trials E holds
         rule.settled(step)                                     # (T,) bool: may stop at `step`
 
@@ -82,7 +101,7 @@ class Settled:
     steps (-1: not in one); its gap and circle set are kept to compare against.
     """
 
-    def __init__(self, trials: int, device: torch.device, after: int, window: int,
+    def __init__(self, trials: int, device: torch.device, after: float, window: float,
                  alive: float, dead: float):
         self.after, self.window, self.alive_margin, self.dead_margin = after, window, alive, dead
         self.since = torch.full((trials,), -1, dtype=torch.int64, device=device)

@@ -27,7 +27,7 @@ import torch
 from .config import ConfigError, TrainConfig, validate
 from .data import all_pairs, split
 from .denormals import flushed_denormals
-from .fourier import Settled, half, spectrum, threshold_ratio
+from .fourier import Settled, half, settling_steps, spectrum, threshold_ratio
 from .health import Health
 from .heap import keep_freed_memory
 from .model import NAMES, forward, init_params, loss_and_grads, pair_rows, per_trial_loss
@@ -131,7 +131,9 @@ class Trainer:
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
         self.health = Health(T, dev)  # every step's loss, watched on the device
         sc = cfg.stop
-        self.settle = (Settled(T, dev, sc.after, sc.window, sc.alive, sc.dead)
+        after, window = settling_steps(sc.after, sc.window, sc.decay_times, cfg.optim.lr,
+                                       cfg.optim.weight_decay)
+        self.settle = (Settled(T, dev, after, window, sc.alive, sc.dead)
                        if sc.kind == "settled" else None)
         self.stopped_step = np.full(T, -1)  # per trial: the step it stopped at, -1 = running
         self.init_spectrum = spectrum(init["E"]).numpy()

@@ -40,6 +40,7 @@ BAD = [
     ("circles.rule", "bogus"), ("log.every", 0), ("trial_offset", -1),
     ("optim.lr", float("inf")), ("optim.eps", float("nan")), ("circles.threshold", float("inf")),
     ("perturbation.alpha", float("inf")), ("stop.kind", "sometimes"), ("stop.window", 10),
+    ("circles.threshold", -1.0), ("circles.threshold", 0.0),
 ]
 
 
@@ -74,7 +75,7 @@ def test_perturbation_group_and_scale_compose():
 
 
 @pytest.mark.parametrize("key,value", [("stop.alive", 0.9), ("stop.dead", 1.5), ("stop.window", -1),
-                                       ("stop.after", -5)])
+                                       ("stop.after", -5), ("stop.decay_times", -1.0)])
 def test_bad_stop_values_with_stop_settled(key, value):
     cfg = composed("stop=settled", f"{key}={value}")
     with pytest.raises(ConfigError, match=f"{key}="):
@@ -84,4 +85,4 @@ def test_bad_stop_values_with_stop_settled(key, value):
 def test_stop_group_composes():
     assert composed().stop.kind == "never"
     cfg = composed("stop=settled", "stop.window=3000")
-    assert (cfg.stop.kind, cfg.stop.window, cfg.stop.after) == ("settled", 3000, 2000)
+    assert (cfg.stop.kind, cfg.stop.window, cfg.stop.after, cfg.stop.decay_times) == ("settled", 3000, 2000, 10)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from circle_survival.fourier import Settled, circle_list, half, spectrum, survivors, threshold_ratio
+from circle_survival.fourier import (Settled, circle_list, half, settling_steps, spectrum, survivors,
+                                    threshold_ratio)
 
 
 def planted(p: int, d: int, ks: list[int], amp: float = 5.0, noise: float = 0.0, seed: int = 0):
@@ -100,6 +101,19 @@ def test_settled_rule_on_synthetic_trajectories():
     assert settle_steps(trials, steps) == [2000, 8500, -1, -1, 6000]
     # the margins alone hold back a set that is not clear of the threshold
     assert settle_steps(trials[:, 2:3], steps, after=0, window=0) == [-1]
+
+
+def test_settling_steps_follow_the_decay_time():
+    # 1 / (lr x weight_decay): 200 steps at the paper's defaults, 2,000 at weight decay 0.05
+    assert settling_steps(2000, 2000, 10, lr=0.01, weight_decay=0.5) == (2000, 2000)
+    assert settling_steps(2000, 2000, 10, lr=0.01, weight_decay=0.05) == (20000, 20000)
+    assert settling_steps(2000, 1000, 10, lr=0.01, weight_decay=1.5) == (2000, 1000)  # floors
+    assert settling_steps(2000, 2000, 0, lr=0.01, weight_decay=0.0) == (2000, 2000)  # steps only
+    assert settling_steps(2000, 2000, 10, lr=0.01, weight_decay=0.0) == (float("inf"),) * 2
+    # an infinite window never completes
+    steps = np.arange(0, 5001, 100)
+    clear = np.tile([0.4, 3.0, 0.2], (len(steps), 1))[:, None]  # (L, 1, K)
+    assert settle_steps(clear, steps, after=float("inf"), window=float("inf")) == [-1]
 
 
 def test_threshold_ratio_is_one_at_the_rules_threshold():

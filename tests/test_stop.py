@@ -15,9 +15,9 @@ from crash import run_until
 SETTLE = {"p": 13, "d": 16, "model.width": 32, "trials": 5, "steps": 200, "log.dense_steps": 20,
           "log.every": 10, "circles.rule": "threshold", "circles.threshold": 14.0,
           "stop.kind": "settled", "stop.after": 30, "stop.window": 30, "stop.alive": 1.0,
-          "stop.dead": 1.0}
+          "stop.dead": 1.0, "stop.decay_times": 0}
 NEVER = {**SETTLE, "stop.kind": "never", "stop.after": 2000, "stop.window": 2000,
-         "stop.alive": 1.3, "stop.dead": 0.7}
+         "stop.alive": 1.3, "stop.dead": 0.7, "stop.decay_times": 10}
 
 
 @pytest.fixture
@@ -92,3 +92,13 @@ def test_a_job_ends_when_its_last_trial_stops(tiny_cfg):
     result = train(cfg)
     assert result.stopped_step.tolist() == [30]
     assert not result.signal[result.steps > 30].any() and set(result.params) == {0, 200}
+
+
+def test_small_weight_decay_waits_its_decay_times(tiny_cfg):
+    # 1 / (lr x weight_decay) = 1 / (0.01 x 0.5) = 200 steps: 0.4 decay times make after and
+    # window 80 steps, so trial 0 (settled by steps 30..60 above) stops at a later step,
+    # and with no weight decay no trial stops at all.
+    slow = train(tiny_cfg(**{**SETTLE, "trials": 1, "stop.decay_times": 0.4}))
+    assert 80 <= slow.stopped_step[0] <= 200
+    none = train(tiny_cfg(**{**SETTLE, "trials": 1, "stop.decay_times": 0.4, "optim.weight_decay": 0.0}))
+    assert none.stopped_step.tolist() == [-1]

@@ -128,6 +128,16 @@ def test_paper_scale_settings_follow_the_paper():
     assert fixed("fig12", ["perturbation=none"]).seed == 0
 
 
+def test_settled_estimate_waits_for_small_weight_decay():
+    # fig7: 100 trials at the paper's defaults, each estimated to stop at SETTLED_MEAN_STEPS
+    assert sweeps.size("fig7", "paper").settled_model_steps == 100 * sweeps.SETTLED_MEAN_STEPS
+    # fig10: 50 trials per weight decay; decay 0 never stops, below 10 / (0.01 x 30,000) = 1/30
+    # the rule's span (10 decay times) reaches past 30,000 steps; at 1/30..0.1 it is 10/(0.01 wd)
+    wd = floats(swept("fig10", "paper")["optim.weight_decay"])
+    per_trial = [min(30_000, max(sweeps.SETTLED_MEAN_STEPS, 1000 / w)) if w else 30_000 for w in wd]
+    assert sweeps.size("fig10", "paper").settled_model_steps == pytest.approx(50 * sum(per_trial), abs=50 * 33)
+
+
 def test_listing_and_readme_table(capsys):
     sweeps.main([])
     text = capsys.readouterr().out

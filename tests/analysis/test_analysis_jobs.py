@@ -35,6 +35,8 @@ def test_load_trials_normalises_old_and_list_config_columns(planted):
     scaled = trials[trials["perturbation.kind"] == "scale"]
     assert (scaled["perturbation.ks"] == "5").all()             # list config -> groupable string
     assert jobs.list_matrix(scaled["init_signal"]).shape == (5, 7)
+    # a stop rule's settings define no condition while stop=never (as a perturbation's)
+    assert (trials["stop.kind"] == "never").all() and trials["stop.window"].isna().all()
     assert "job" not in jobs.config_columns(trials) and "circles" not in jobs.config_columns(trials)
 
 
