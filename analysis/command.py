@@ -28,10 +28,26 @@ def parser(doc: str, script: str, out: str) -> argparse.ArgumentParser:
     parser.add_argument("roots", nargs="*", metavar="ROOT",
                         help="directories holding job directories, at any depth "
                              f"(default: {' and '.join(f'{r}/' for r in DEFAULT_ROOTS)} where they exist)")
-    parser.add_argument("--out", type=Path, default=OUT / out, help="where to write (default: %(default)s)")
+    parser.add_argument("--out", type=_output_checker(is_file=Path(out).suffix != ""), default=OUT / out,
+                        help="where to write (default: %(default)s)")
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 1 if any job or trial was left out (outputs are still written)")
     return parser
+
+
+def _output_checker(is_file: bool):
+    """An argparse type for --out: a folder (or, `is_file`, a file) to write; something of
+    the other kind already there is one line on stderr and exit status 2, nothing written."""
+    def check(value: str) -> Path:
+        path = Path(value)
+        in_the_way = path.is_dir() if is_file else path.exists() and not path.is_dir()
+        if in_the_way:
+            kind, wanted = ("a folder", "a file") if is_file else ("a file", "a folder")
+            print(f"error: --out {path} is {kind}; it must name {wanted} to write "
+                  f"(choose another --out)", file=sys.stderr)
+            raise SystemExit(2)
+        return path
+    return check
 
 
 def roots(given, prog: str) -> list[str]:

@@ -79,7 +79,7 @@ def trial_points(ax, x, y, width: float, log: bool = False, **kwargs):
     x = np.asarray(x, dtype=float)
     shift = np.random.default_rng(0).uniform(-width / 2, width / 2, len(x))
     x = x * 10**shift if log else x + shift
-    return ax.scatter(x, np.asarray(y, dtype=float), **{"s": 6, "alpha": 0.45, "color": "0.4", **kwargs})
+    return ax.scatter(x, np.asarray(y, dtype=float), **{"s": 6, "alpha": 0.45, "color": "0.4", "clip_on": False, **kwargs})
 
 
 def signal_lines(ax, signals, column: str = "signal", log_x: bool = True):

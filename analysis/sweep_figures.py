@@ -66,7 +66,8 @@ def circles_panel(ax, trials: pd.DataFrame, x: str, by=(), xlabel: str | None = 
     elif not log and trials[x].nunique() <= MAX_TICKS:
         ax.set_xticks(sorted(trials[x].unique()))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel=xlabel or x, ylabel=CIRCLES, ylim=(-0.3, None),
+    # The axis starts at 0, the fewest circles there can be; dots at 0 show unclipped.
+    ax.set(xlabel=xlabel or x, ylabel=CIRCLES, ylim=(0, None),
            title=f"pooled over {', '.join(by)}" if pooled else "")
     _legend(ax, by if len(lines) > 1 else [])
 

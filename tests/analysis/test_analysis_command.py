@@ -46,3 +46,18 @@ def test_default_outputs_share_one_folder_that_git_ignores():
     done = subprocess.run(["git", "check-ignore", "-v", f"{command.OUT}/aggregate/groups.csv"], cwd=REPO,
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith(".gitignore:")
+
+
+def test_out_of_the_wrong_kind_is_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "afile").write_text("keep me")
+    folder_out = command.parser("Doc.", "analysis/aggregate.py", out="aggregate")
+    file_out = command.parser("Doc.", "analysis/paper_check.py", out="paper_check.md")
+    for parser, given in ((folder_out, tmp_path / "afile"), (file_out, tmp_path)):
+        with pytest.raises(SystemExit) as stop:
+            parser.parse_args(["--out", str(given)])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and err.startswith(f"error: --out {given} is a ")
+    assert (tmp_path / "afile").read_text() == "keep me"
+    assert folder_out.parse_args(["--out", str(tmp_path / "new")]).out == tmp_path / "new"
+    assert file_out.parse_args(["--out", str(tmp_path / "x.md")]).out == tmp_path / "x.md"

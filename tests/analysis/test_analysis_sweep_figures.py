@@ -50,6 +50,7 @@ def test_one_varied_key_is_one_line_with_its_trial_count(trained, tmp_path, raw)
     assert "d = 8" in fig.get_suptitle()
     dots = ax.collections[0].get_offsets()
     assert np.abs(dots[:, 0] - trials["p"].to_numpy()).max() <= sweep_figures.JITTER * 4 / 2  # gap 11 - 7 = 4
+    assert ax.get_ylim()[0] == 0  # no room below the fewest circles there can be
     plotting.plt.close(fig)
 
 
