@@ -14,16 +14,19 @@ import argparse
 import sys
 from pathlib import Path
 
+from analysis import ode
+
 # Where the trainer writes, relative to where it ran: the roots read when none are given.
 DEFAULT_ROOTS = ("multirun", "outputs")
 # Every command's output goes under this one folder by default (git-ignored).
 OUT = Path("analysis-out")
 
 
-def parser(doc: str, script: str, out: str) -> argparse.ArgumentParser:
+def parser(doc: str, script: str, out: str, lasso: str = "") -> argparse.ArgumentParser:
     """A parser for the command in file `script` (named "python analysis/NAME.py", as run
     from the repository root), described by the first line of `doc`, with ROOT... (default:
-    multirun/ and outputs/ where they exist), --out (default analysis-out/<out>) and --strict."""
+    multirun/ and outputs/ where they exist), --out (default analysis-out/<out>), --strict,
+    and, for commands that fit the ODE, --lasso (`lasso`: what it applies to)."""
     parser = argparse.ArgumentParser(prog=f"python analysis/{Path(script).name}", description=doc.splitlines()[0])
     parser.add_argument("roots", nargs="*", metavar="ROOT",
                         help="directories holding job directories, at any depth "
@@ -32,6 +35,9 @@ def parser(doc: str, script: str, out: str) -> argparse.ArgumentParser:
                         help="where to write (default: %(default)s)")
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 1 if any job or trial was left out (outputs are still written)")
+    if lasso:
+        parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
+                            help=f"Lasso alpha of the ODE fits ({lasso}default %(default)s)")
     return parser
 
 

@@ -158,15 +158,13 @@ def draw_all(roots, out_dir, only=None, figure: str | None = None, lasso: float 
 
 
 def main(argv=None) -> int:
-    parser = command.parser(__doc__, __file__, out="figures")
+    parser = command.parser(__doc__, __file__, out="figures", lasso="Fig 9, 15, 16; ")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--only", nargs="+", choices=[*SWEEP_FIGURES, *paper_figures.FIGURES], metavar="NAME",
                        help=f"draw only these ({', '.join([*SWEEP_FIGURES, *paper_figures.FIGURES])})")
     which.add_argument("--figure", metavar="FIG",
                        help="draw this paper figure from every job under the roots, whatever their sweep "
                             "(a figure, or for fig5 and fig6 one of its sweeps, e.g. fig5_bottom)")
-    parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
-                        help="Lasso alpha of the ODE fits (Fig 9, 15, 16; default %(default)s)")
     args = parser.parse_args(argv)
     if args.figure:
         try:

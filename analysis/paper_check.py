@@ -53,9 +53,7 @@ def uncovered(trials, roots) -> str:
 
 
 def main(argv=None) -> int:
-    parser = command.parser(__doc__, __file__, out="paper_check.md")
-    parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
-                        help="Lasso alpha of the ODE fits (default %(default)s)")
+    parser = command.parser(__doc__, __file__, out="paper_check.md", lasso="claims of Fig 9, 15, 16; ")
     args = parser.parse_args(argv)
     roots = command.roots(args.roots, parser.prog)
     trials, skipped = jobs.load_or_exit(roots)

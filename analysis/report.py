@@ -252,9 +252,7 @@ def page(r: Report) -> str:
 
 
 def main(argv=None) -> int:
-    parser = command.parser(__doc__, __file__, out="report")
-    parser.add_argument("--lasso", type=float, default=ode.LASSO_ALPHA, metavar="ALPHA",
-                        help="Lasso alpha of the ODE fits (default %(default)s)")
+    parser = command.parser(__doc__, __file__, out="report", lasso="claims and Fig 9, 15, 16; ")
     args = parser.parse_args(argv)
     roots = command.roots(args.roots, parser.prog)
     try:
