@@ -15,11 +15,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
@@ -29,7 +31,10 @@ DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
 CIRCLE_RULES = ("two_mean", "threshold")
 PERTURBATIONS = ("none", "scale", "keep", "construct")
-SCALES = ("paper", "smoke")  # what `scale` may name; named sweeps pick their sizes by it
+# What `scale` may name; named sweeps pick their sizes by it, `${cs_scale:...}` taking one
+# value per scale in this order: the paper's; smoke (tiny, for tests); laptop (the paper's
+# settings with fewer trials and grid points: every claim in about 2 hours on 2 cores).
+SCALES = ("paper", "smoke", "laptop")
 SCHEMA_VERSION = 1
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
 
@@ -130,7 +135,7 @@ class TrainConfig:
     dtype: str = "float32"
     device: str = "auto"
     sweep: str = ""  # name of the named sweep this job belongs to, recorded with results
-    scale: str = "paper"  # paper | smoke: the sizes a named sweep picks (`${cs_scale:PAPER,SMOKE}`)
+    scale: str = "paper"  # paper | smoke | laptop: the sizes a named sweep picks (`${cs_scale:...}`)
     force: bool = False  # redo a job whose outputs are already complete
     progress: str = "auto"  # auto: a bar on a terminal, log lines otherwise; bar; lines; off
     block_trials: int = 0  # trials per vectorised block; 0 = auto (2 on CPU: cache-sized; all on GPU)
@@ -289,12 +294,32 @@ def flatten(cfg: TrainConfig) -> dict[str, Any]:
 OmegaConf.register_new_resolver("cs_or", lambda value, default: value or default, replace=True)
 
 
-def by_scale(paper: Any, smoke: Any, *, _root_: DictConfig) -> Any:
-    """`${cs_scale:PAPER,SMOKE}` in a sweep file: the value for the config's `scale`.
+def by_scale(*values: Any, _root_: DictConfig) -> Any:
+    """`${cs_scale:PAPER,SMOKE,LAPTOP}` in a sweep file: the value for the config's `scale`,
+    one value per name in SCALES, in its order (every value required: a new scale is an
+    edit of every file, never a silent fallback).
 
     An unknown scale picks the smoke value here; `validate` then rejects it in one line.
     """
-    return paper if _root_.get("scale", "paper") == "paper" else smoke
+    if len(values) != len(SCALES):
+        raise ConfigError(f"${{cs_scale:...}} takes one value per scale {', '.join(SCALES)}; "
+                          f"got {len(values)}: {list(values)}")
+    scale = _root_.get("scale", "paper")
+    return values[SCALES.index(scale if scale in SCALES else "smoke")]
+
+
+@contextmanager
+def hydra_resolving(cfg: DictConfig):
+    """Resolve `cfg` (a composed config, hydra node included) inside this block: its
+    `${hydra:...}` values (a sweep's `${hydra:runtime.choices.stop}`, fig12's source)
+    read Hydra's global config, which is set to cfg's meanwhile."""
+    hydra_config = HydraConfig.instance()
+    previous = hydra_config.cfg
+    hydra_config.set_config(cfg)
+    try:
+        yield cfg
+    finally:
+        hydra_config.cfg = previous
 
 
 def with_override(dirname: str, item: str) -> str:

@@ -1,12 +1,13 @@
 """The named sweeps, one per figure of the paper (sweeps/<name>.yaml), sized without running.
 
-    python -m circle_survival.sweeps              # jobs, trials, model-steps: paper and smoke scale
+    python -m circle_survival.sweeps              # jobs, trials, model-steps at every scale
     python -m circle_survival.sweeps --markdown   # the same as README's table
 
     jobs("fig5_top", "smoke")    # [["p=11"], ["p=17"], ["p=23"]]: each job's sweep overrides
     size("fig5_top", "paper")    # Size(jobs=26, trials=2600, model_steps=78000000, ...)
+    size("fig5_top", "laptop").steps_to_run   # model-steps, estimated with stop=settled where it is on
 
-A sweep runs as ``python -m circle_survival.train -m +sweep=<name> [scale=smoke]``; its jobs
+A sweep runs as ``python -m circle_survival.train -m +sweep=<name> [scale=smoke|laptop]``; its jobs
 are the cartesian product of its ``hydra.sweeper.params``, expanded here by the same
 function Hydra's basic sweeper uses. A model-step is one AdamW update of one trial.
 """
@@ -23,7 +24,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from .config import SCALES, SETTLED_SWEEPS, SWEEPS_DIR, StopConfig
+from .config import SCALES, SETTLED_SWEEPS, SWEEPS_DIR, StopConfig, hydra_resolving
 from .fourier import settling_steps
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -46,6 +47,12 @@ class Size:
     model_steps: int  # sum over jobs of trials x steps
     trials_per_job: set[int]  # distinct values
     settled_model_steps: int  # estimated with stop=settled (SETTLED_MEAN_STEPS)
+    stops_settled: bool  # whether the sweep at this scale uses stop=settled (laptop scale does)
+
+    @property
+    def steps_to_run(self) -> int:
+        """Model-steps this sweep runs as composed: with stop=settled an estimate."""
+        return self.settled_model_steps if self.stops_settled else self.model_steps
 
 
 def names() -> list[str]:
@@ -108,7 +115,9 @@ def size(name: str, scale: str = "paper") -> Size:
         model_steps += trials * steps
         settled_steps += trials * int(min(steps, max(SETTLED_MEAN_STEPS, earliest)))
         per_job.add(trials)
-    return Size(len(job_list), total_trials, model_steps, per_job, settled_steps)
+    with hydra_resolving(cfg):  # a sweep picks stop.kind by scale from `${hydra:runtime.choices.stop}`
+        stops_settled = cfg.stop.kind == "settled"
+    return Size(len(job_list), total_trials, model_steps, per_job, settled_steps, stops_settled)
 
 
 def _jobs_x_trials(s: Size) -> str:
@@ -117,17 +126,22 @@ def _jobs_x_trials(s: Size) -> str:
     return f"{s.jobs} jobs, {s.trials} trials"
 
 
+def _steps(model_steps: int, to_run: int, settled: bool) -> str:
+    """Model-steps, and those estimated to run where the scale uses stop=settled."""
+    return f"{model_steps:,}" + (f"; ~{to_run:,} with stop=settled" if settled else "")
+
+
 def table(markdown: bool = False) -> str:
     """Every sweep's figure, size at each scale, and command, as text or a markdown table."""
     rows = []
-    totals = {scale: [0, 0, 0] for scale in SCALES}
+    by_scale = {scale: [] for scale in SCALES}  # each sweep's Size, for the totals
     with_settled = 0  # paper scale, stop=settled in the sweeps that allow it
     for name in names():
         row = [title(name).split(":")[0], name]
         for scale in SCALES:
             s = size(name, scale)
-            row += [_jobs_x_trials(s), f"{s.model_steps:,}"]
-            totals[scale] = [a + b for a, b in zip(totals[scale], (s.jobs, s.trials, s.model_steps))]
+            row += [_jobs_x_trials(s), _steps(s.model_steps, s.steps_to_run, s.stops_settled)]
+            by_scale[scale].append(s)
         paper = size(name, "paper")
         settled = paper.settled_model_steps
         with_settled += settled if name in SETTLED_SWEEPS else paper.model_steps
@@ -135,11 +149,16 @@ def table(markdown: bool = False) -> str:
                            command(name)])
     total = ["all", ""]
     for scale in SCALES:
-        jobs_, trials, steps = totals[scale]
-        total += [f"{jobs_} jobs, {trials:,} trials", f"{steps:,}"]
+        got = by_scale[scale]
+        total += [f"{sum(s.jobs for s in got)} jobs, {sum(s.trials for s in got):,} trials",
+                  _steps(sum(s.model_steps for s in got), sum(s.steps_to_run for s in got),
+                         any(s.stops_settled for s in got))]
     rows.append(total + [f"{with_settled:,} (where allowed)", ""])
-    header = ["figure", "sweep", "jobs × trials", "model-steps", "smoke: jobs × trials",
-              "smoke: model-steps", "model-steps with stop=settled (estimate)", "command"]
+    header = ["figure", "sweep"]
+    for scale in SCALES:
+        prefix = "" if scale == "paper" else f"{scale}: "
+        header += [f"{prefix}jobs × trials", f"{prefix}model-steps"]
+    header += ["paper: model-steps with stop=settled (estimate)", "command"]
     if markdown:
         lines = [header, ["---"] * len(header)] + [
             [c if i != len(header) - 1 or not c else f"`{c}`" for i, c in enumerate(r)] for r in rows]
@@ -152,8 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m circle_survival.sweeps",
         description="List the named sweeps (one per paper figure) with their jobs, trials and "
-                    "model-steps (trials x AdamW steps) at paper and smoke scale; runs nothing. "
-                    "Run one with: python -m circle_survival.train -m +sweep=NAME [scale=smoke]")
+                    f"model-steps (trials x AdamW steps) at each scale ({', '.join(SCALES)}); runs "
+                    "nothing. Run one with: python -m circle_survival.train -m +sweep=NAME [scale=...]")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table (README's)")
     args = parser.parse_args(argv)
     print(table(markdown=args.markdown))

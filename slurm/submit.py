@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from circle_survival import sweeps  # noqa: E402
+from circle_survival.config import SCALES  # noqa: E402
 
 # Sweeps whose jobs read another job's results: these overrides run first, to the end.
 # (fig12's ablations keep the strongest frequencies of its unablated run.)
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="named sweeps (python -m circle_survival.sweeps lists them)")
     parser.add_argument("--all", action="store_true", help="every named sweep")
-    parser.add_argument("--scale", default="paper", choices=["paper", "smoke"])
+    parser.add_argument("--scale", default="paper", choices=SCALES)
     parser.add_argument("--rate", type=float, default=ASSUMED_RATE,
                         help="model-steps per second of one GPU, for the GPU-hour estimate")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, submit nothing")

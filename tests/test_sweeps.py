@@ -12,7 +12,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
 from circle_survival import sweeps
-from circle_survival.config import SCALES, SETTLED_SWEEPS, ConfigError, to_dataclass, validate
+from circle_survival.config import (SCALES, SETTLED_SWEEPS, ConfigError, TrainConfig, by_scale, leaves,
+                                    to_dataclass, validate)
 from circle_survival.trainer import logged_steps, snapshot_steps
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -54,7 +55,7 @@ def test_every_sweep_composes_and_its_jobs_validate(name, scale):
         assert cfg.trials in size.trials_per_job
     if name == "fig12":  # the ablations read the unablated job of the same sweep
         cfg = job_config(name, scale, ["perturbation=keep_top2", "steps=7"])
-        suffix = "" if scale == "paper" else "-smoke"
+        suffix = "" if scale == "paper" else f"-{scale}"
         assert cfg.perturbation.source == f"multirun/fig12{suffix}/perturbation=none,steps=7"
         assert (cfg.perturbation.kind, cfg.perturbation.top) == ("keep", 2)
 
@@ -138,12 +139,79 @@ def test_settled_estimate_waits_for_small_weight_decay():
     assert sweeps.size("fig10", "paper").settled_model_steps == pytest.approx(50 * sum(per_trial), abs=50 * 33)
 
 
+def test_cs_scale_takes_one_value_per_scale():
+    root = {"scale": "laptop"}
+    assert by_scale(*SCALES, _root_=root) == "laptop"
+    assert by_scale(*SCALES, _root_={"scale": "no such"}) == "smoke"  # validate() then names it
+    with pytest.raises(ConfigError, match="one value per scale"):
+        by_scale("paper", "smoke", _root_=root)
+
+
+def as_set(values):
+    """Swept values as numbers where they are numbers ("0.5" and "0.50" alike), else as given."""
+    try:
+        return {float(v) for v in values}
+    except ValueError:
+        return set(values)
+
+
+# What laptop scale may change: how many trials, and stopping settled trials; nothing else
+# (fig12's perturbation.source is a job of its own sweep, in the laptop sweep's folder).
+LAPTOP_CHANGES = {"trials", "scale", "perturbation.source",
+                  *(k for k in leaves(TrainConfig()) if k.startswith("stop."))}
+
+
+@pytest.mark.parametrize("name", sweeps.names())
+def test_laptop_scale_cuts_only_trials_and_grid_points(name):
+    paper, smoke, laptop = (sweeps.size(name, s) for s in ("paper", "smoke", "laptop"))
+    assert max(laptop.trials_per_job) <= min(paper.trials_per_job)
+    assert min(laptop.trials_per_job) >= max(smoke.trials_per_job)
+    grid = {scale: swept(name, scale) for scale in ("paper", "smoke", "laptop")}
+    assert grid["laptop"].keys() == grid["paper"].keys()
+    for key, values in grid["laptop"].items():  # a subset of the paper's values, no fewer than smoke's
+        assert len(grid["smoke"][key]) <= len(values) <= len(grid["paper"][key]), key
+        assert as_set(values) <= as_set(grid["paper"][key]), key
+    for job in {0: sweeps.jobs(name, "laptop")[0], -1: sweeps.jobs(name, "laptop")[-1]}.values():
+        at_laptop, at_paper = job_config(name, "laptop", job), job_config(name, "paper", job)
+        # p, d, steps, optim.*, model.*, perturbation.*, log.*, ...: the paper's, for the same job
+        kept = {k: v for k, v in leaves(at_laptop).items() if k not in LAPTOP_CHANGES}
+        assert kept == {k: v for k, v in leaves(at_paper).items() if k not in LAPTOP_CHANGES}
+        assert at_laptop.scale == "laptop" and at_laptop.trials <= at_paper.trials
+        # stop=settled exactly where the figure allows it, with conf/stop/settled.yaml's rule
+        if name in SETTLED_SWEEPS:
+            assert at_laptop.stop == job_config(name, "paper", ["stop=settled", *job]).stop
+        else:
+            assert at_laptop.stop.kind == "never"
+
+
+def test_laptop_scale_keeps_what_the_claims_read():
+    """Known answers: analysis/claims.py's checks need these jobs at laptop scale."""
+    def ints(name, key):
+        return [int(float(v)) for v in swept(name, "laptop")[key]]
+    assert 59 in ints("fig5_top", "p") and 128 in ints("fig5_bottom", "d")  # circles at the default
+    d = ints("fig4", "d")  # frozen dip: at least two d within 10 below p = 59, two above
+    assert len([x for x in d if 49 <= x < 59]) >= 2 and len([x for x in d if 59 < x <= 69]) >= 2
+    assert "0" in swept("fig10", "laptop")["optim.weight_decay"]  # weight decay 0 keeps all
+    assert len(swept("fig6_middle", "laptop")["perturbation.alpha"]) >= 3  # a slope needs 3 points
+    assert ints("fig11", "d") == ints("fig5_bottom", "d")  # fig11's right panel is fig5_bottom's
+    fig11, fig5 = sweeps.size("fig11", "laptop"), sweeps.size("fig5_bottom", "laptop")
+    assert min(fig11.trials_per_job) >= max(fig5.trials_per_job)
+
+
+def test_laptop_stop_settled_keeps_the_choice_at_other_scales():
+    for scale in ("paper", "smoke"):
+        assert job_config("fig7", scale, []).stop.kind == "never"
+        assert job_config("fig7", scale, ["stop=settled"]).stop.kind == "settled"
+    assert job_config("fig7", "laptop", ["stop.kind=never"]).stop.kind == "never"
+
+
 def test_listing_and_readme_table(capsys):
     sweeps.main([])
     text = capsys.readouterr().out
     for name in sweeps.ORDER:
         assert f" {name} " in text
     assert "600,000,000" in text  # fig6_middle: 400 jobs x 50 trials x 30k steps
+    assert "laptop: jobs × trials" in text and "with stop=settled" in text
     # README's table is this command's output, not hand-written
     assert sweeps.table(markdown=True) in README.read_text(), \
         "README's sweep table is stale: paste in `python -m circle_survival.sweeps --markdown`"

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from hydra._internal.core_plugins.basic_launcher import BasicLauncher
-from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from hydra.errors import CompactHydraException
@@ -28,7 +27,7 @@ from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import OmegaConf
 
-from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate
+from circle_survival.config import ConfigError, TrainConfig, hydra_resolving, to_dataclass, validate
 from circle_survival.job import is_complete
 from circle_survival.leftovers import discard_leftovers
 
@@ -48,15 +47,9 @@ class _Checked:
         """One job's config and output directory."""
         cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
         out_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
-        # Values may interpolate `${hydra:...}` of their own job (fig12's source), which
-        # resolves against the HydraConfig singleton: set it to this job's while resolving.
-        hydra_config = HydraConfig.instance()
-        previous = hydra_config.cfg
-        hydra_config.set_config(cfg)
-        try:
+        # Values may interpolate `${hydra:...}` of their own job (fig12's source).
+        with hydra_resolving(cfg):
             task = to_dataclass(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
-        finally:
-            hydra_config.cfg = previous
         return task, out_dir
 
     def _check(self, job_overrides: Sequence[Sequence[str]]) -> list[tuple[TrainConfig, Path]]:

@@ -1,0 +1,134 @@
+"""Run every named sweep at one scale on this machine, a few at a time, resumably.
+
+    python -m circle_survival.reproduce --out repro                  # laptop scale, 2 at a time
+    python -m circle_survival.reproduce --out repro --dry-run        # the plan only
+    python analysis/report.py repro --out repro/report               # then: the report page
+    python -m circle_survival.reproduce fig7 --out t -- steps=12      # some sweeps; overrides after --
+
+Prints each sweep's model-steps at that scale (overrides after -- not counted) and an
+estimated time first. Each sweep runs as
+``python -m circle_survival.train -m +sweep=NAME scale=SCALE threads=1`` with DIR as its
+working directory (jobs under DIR/multirun/NAME-SCALE/, its log in DIR/logs/NAME.log),
+--parallel sweeps at once, largest first; within a sweep the jobs run in order, so fig12's
+ablations find its unablated job. Complete jobs are skipped and interrupted ones resume
+from their checkpoints: after a crash or Ctrl-C (or `kill -INT -- -PGID` of a background
+run), rerun the same command.
+
+Not `hydra/launcher=processes`: submitit's local executor starts every job of a sweep at
+once, with no limit, where two cores want two.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import sweeps
+from .config import SCALES
+
+# README, Speed: one model-step at p = 59, d = 128 on one idle core of the 2-core CI-like
+# machine (2.0-2.6 ms); larger p costs more per step, smaller less.
+MS_PER_MODEL_STEP = 2.5
+
+
+def plan(names: list[str], scale: str, parallel: int, ms: float) -> tuple[str, list[str]]:
+    """The table printed before starting, and the sweeps in launch order (largest first,
+    each to the least loaded of `parallel` slots, which also gives the time estimate)."""
+    sizes = {name: sweeps.size(name, scale) for name in names}
+    order = sorted(names, key=lambda n: -sizes[n].steps_to_run)
+    slots = [0] * parallel
+    for name in order:
+        slots[slots.index(min(slots))] += sizes[name].steps_to_run
+    rows = [("sweep", "jobs", "trials", "model-steps", "to run (stop=settled: estimate)")]
+    for name in order:
+        s = sizes[name]
+        rows.append((name, f"{s.jobs}", f"{s.trials:,}", f"{s.model_steps:,}",
+                     f"{s.steps_to_run:,}" + (" (settled)" if s.stops_settled else "")))
+    rows.append(("all", f"{sum(s.jobs for s in sizes.values())}",
+                 f"{sum(s.trials for s in sizes.values()):,}",
+                 f"{sum(s.model_steps for s in sizes.values()):,}",
+                 f"{sum(s.steps_to_run for s in sizes.values()):,}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    hours = max(slots) * ms / 1000 / 3600
+    lines.append(f"estimated time: {hours:.1f} h, {parallel} sweeps at a time at {ms} ms per "
+                 f"model-step (--ms-per-step; README, Speed)")
+    return "\n".join(lines), order
+
+
+def run(order: list[str], scale: str, out: Path, parallel: int, extra: list[str]) -> list[str]:
+    """Run the sweeps, `parallel` at a time, one thread each; return those that failed."""
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    # threads=1 sets torch's threads; OMP_NUM_THREADS also keeps OpenMP's waiting threads
+    # from competing with the other sweep (README: up to 100-fold slower otherwise).
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+    def one(name: str) -> bool:
+        cmd = [sys.executable, "-m", "circle_survival.train", "-m", f"+sweep={name}",
+               f"scale={scale}", "threads=1", *extra]
+        log = out / "logs" / f"{name}.log"
+        start = time.monotonic()
+        print(f"{name}: started ({log})", flush=True)
+        with open(log, "a") as f:
+            f.write(f"$ {' '.join(cmd)}\n")
+            f.flush()
+            code = subprocess.run(cmd, cwd=out, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
+        minutes = (time.monotonic() - start) / 60
+        print(f"{name}: {'done' if code == 0 else f'FAILED (exit {code}; see {log})'} "
+              f"after {minutes:.1f} min", flush=True)
+        return code == 0
+
+    pool = ThreadPoolExecutor(parallel)
+    try:
+        ok = list(pool.map(one, order))
+    finally:  # Ctrl-C: the running sweeps checkpoint and stop; start no others
+        pool.shutdown(cancel_futures=True)
+    return [name for name, good in zip(order, ok) if not good]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m circle_survival.reproduce",
+                                     description=__doc__.splitlines()[0],
+                                     epilog="After --: overrides for every job (e.g. -- device=cuda).")
+    parser.add_argument("names", nargs="*", help="named sweeps (default: every one)")
+    parser.add_argument("--scale", default="laptop", choices=SCALES)
+    parser.add_argument("--out", type=Path, required=True, help="working folder: DIR/multirun, DIR/logs")
+    parser.add_argument("--parallel", type=int, default=2, help="sweeps at once, one thread each")
+    parser.add_argument("--ms-per-step", type=float, default=MS_PER_MODEL_STEP,
+                        help="milliseconds per model-step, for the time estimate only")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after `--` is Hydra's, split off by hand: argparse would let the sweep
+    # names swallow it.
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    extra = argv[cut + 1:]
+    known = sweeps.names()
+    unknown = [n for n in args.names if n not in known]
+    if unknown:
+        parser.error(f"unknown sweep(s) {unknown}; known: {', '.join(known)}")
+    if args.parallel < 1:
+        parser.error("--parallel must be at least 1")
+    text, order = plan(args.names or known, args.scale, args.parallel, args.ms_per_step)
+    print(text, flush=True)
+    if args.dry_run:
+        return 0
+    try:
+        failed = run(order, args.scale, args.out.resolve(), args.parallel, extra)
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    if failed:
+        print(f"failed: {', '.join(failed)}; rerun the same command to retry their unfinished jobs")
+        return 1
+    print(f"all done; the report: python analysis/report.py {args.out} --out {args.out / 'report'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The local runner of every named sweep: its plan, and one tiny sweep run and resumed."""
+import pandas as pd
+
+from circle_survival import reproduce, sweeps
+
+TINY = ["steps=12", "model.width=8", "log.dense_steps=4", "log.every=4", "checkpoint_every=0",
+        "progress=off"]
+
+
+def test_plan_runs_largest_first_and_estimates_the_busier_slot():
+    text, order = reproduce.plan(["fig2", "fig7", "fig4"], "laptop", parallel=2, ms=1.0)
+    to_run = {n: sweeps.size(n, "laptop").steps_to_run for n in order}
+    assert order == sorted(to_run, key=lambda n: -to_run[n])
+    # fig4 (480,000) fills one slot, fig7 (~120,000 settled) and fig2 (30,000) the other
+    assert f"{sum(to_run.values()):,}" in text
+    assert f"estimated time: {max(to_run.values()) / 3.6e6:.1f} h, 2 sweeps at a time" in text
+
+
+def test_dry_run_prints_the_plan_only(tmp_path, capsys):
+    assert reproduce.main(["--out", str(tmp_path / "out"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"\n{name} " in out for name in sweeps.names())
+    assert not (tmp_path / "out").exists()
+
+
+def test_runs_a_sweep_in_out_and_a_rerun_skips_it(tmp_path, capsys):
+    args = ["fig7", "--scale", "smoke", "--out", str(tmp_path), "--", *TINY]
+    assert reproduce.main(args) == 0
+    jobs = list((tmp_path / "multirun" / "fig7-smoke").glob("*/trials.parquet"))
+    assert len(jobs) == 1 and len(pd.read_parquet(jobs[0])) == sweeps.size("fig7", "smoke").trials
+    assert reproduce.main(args) == 0
+    assert "outputs complete, skipping" in (tmp_path / "logs" / "fig7.log").read_text()
+    assert "fig7: done" in capsys.readouterr().out
