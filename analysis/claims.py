@@ -62,7 +62,7 @@ def circles_at_default(sweeps):
     if trials is None:
         return None
     default = trials[(trials["p"] == 59) & (trials["d"] == 128)
-                     & np.isclose(trials["optim.weight_decay"], 0.5)]
+                     & np.isclose(trials["optimizer.weight_decay"], 0.5)]
     if len(default) == 0:
         return None
     mean, lo, hi = stats.t_interval(default["n_circles"])
@@ -96,7 +96,7 @@ def _trend(sweep, x, label, figure, sign, log=False, held=()):
 circles_vs_p = _trend("fig5_top", "p", "circles rise with p", "Fig. 5 top", +1, held=["d"])
 circles_vs_d = _trend("fig5_bottom", "d", "circles rise with d", "Fig. 5 bottom", +1, held=["p"])
 circles_vs_all_p = _trend("fig14", "p", "circles rise with p, every integer p", "Fig. 14", +1)
-circles_vs_wd = _trend("fig10", "optim.weight_decay", "circles fall as weight decay rises", "Fig. 10", -1,
+circles_vs_wd = _trend("fig10", "optimizer.weight_decay", "circles fall as weight decay rises", "Fig. 10", -1,
                        log=True)
 
 
@@ -104,7 +104,7 @@ def no_weight_decay(sweeps):
     if "fig10" not in sweeps:
         return None
     trials = sweeps["fig10"]
-    zero = trials[trials["optim.weight_decay"] == 0]
+    zero = trials[trials["optimizer.weight_decay"] == 0]
     if len(zero) == 0:
         return None
     share = (zero["n_circles"] / (zero["p"] // 2)).to_numpy(dtype=float)

@@ -23,7 +23,13 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 (before the model and optimizer config groups) is read as version 2: its model
+# was the paper's (model.kind mlp), its optimizer AdamW under `optim.*`, and it stored every
+# perturbation field whatever the kind; `_upgrade_v1` maps it.
+READABLE_VERSIONS = (1, 2)
+V1_PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "random", "top", "source"),
+                          "construct": ("scale", "eps", "r")}
 TRIALS = "trials.parquet"
 OUTPUTS = ("signals.parquet", "metrics.parquet", "params.parquet")
 # What a started job leaves before trials.parquet: its other outputs, Hydra's log and
@@ -44,7 +50,8 @@ TRIALS_REQUIRED = {
     "schema_version": pa.types.is_integer,
 }
 # Columns that older files may lack, with the value that absence means.
-DEFAULTS = {"sweep": "", "vary": "", "perturbation.kind": "none", "stop.kind": "never", "diverged": False}
+DEFAULTS = {"sweep": "", "vary": "", "perturbation.kind": "none", "stop.kind": "never", "diverged": False,
+            "model.kind": "mlp", "optimizer.kind": "adamw"}
 DIVERGED = "diverged"  # how a diverged trial's Skip reason begins
 
 
@@ -158,13 +165,12 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
         first = f"; first: {skipped[0]}" if skipped else ""
         raise DataError(f"no readable jobs under {' '.join(map(str, roots))} "
                         f"({len(skipped)} skipped{first})")
+    trials = _upgrade_v1(trials)
     for column, value in DEFAULTS.items():
         trials[column] = trials[column].fillna(value) if column in trials else value
-    # Parameters of a perturbation (or rule) that is not in force define no condition:
-    # blank them, so old files (without them) and new ones group together.
+    # Parameters of a rule that is not in force define no condition: blank them, so old
+    # files (without them) and new ones group together.
     for column in trials.columns:
-        if column.startswith("perturbation.") and column not in ("perturbation.kind", "perturbation.applied"):
-            trials[column] = trials[column].where(trials["perturbation.kind"] != "none")
         if column.startswith("stop.") and column != "stop.kind":
             trials[column] = trials[column].where(trials["stop.kind"] != "never")
     if "circles.threshold" in trials and "circles.rule" in trials:
@@ -258,8 +264,9 @@ def _drop_inconsistent(trials: pd.DataFrame):
     jobs = trials.groupby("job", observed=True)
     reasons = {}
     version = jobs["schema_version"].max()
-    for job, v in version[version != SCHEMA_VERSION].items():
-        reasons[job] = f"different schema: schema_version {v}, expected {SCHEMA_VERSION}"
+    for job, v in version[~version.isin(READABLE_VERSIONS)].items():
+        reasons[job] = (f"different schema: schema_version {v}, expected one of "
+                        f"{', '.join(map(str, READABLE_VERSIONS))}")
     repeated = jobs["trial"].nunique() != jobs.size()
     for job in repeated[repeated].index:
         reasons.setdefault(job, "corrupt: repeated trial indices")
@@ -269,6 +276,26 @@ def _drop_inconsistent(trials: pd.DataFrame):
             reasons.setdefault(job, f"incomplete: {rows[job]} of {wanted[job]} trials")
     bad = trials["job"].isin(list(reasons))
     return trials[~bad], [Skip(str(job), reason) for job, reason in reasons.items()]
+
+
+def _upgrade_v1(trials: pd.DataFrame) -> pd.DataFrame:
+    """Version-1 rows as version 2: optim.* becomes optimizer.*, and perturbation fields
+    that their kind does not read are blanked (version 2 does not store them)."""
+    old = trials["schema_version"] == 1
+    if not old.any():
+        return trials
+    for column in [c for c in trials.columns if c.startswith("optim.")]:
+        new = "optimizer." + column.split(".", 1)[1]
+        trials[new] = trials[new].fillna(trials[column]) if new in trials else trials[column]
+        trials = trials.drop(columns=column)
+    kinds = trials.get("perturbation.kind", pd.Series("none", index=trials.index)).fillna("none")
+    for column in [c for c in trials.columns if c.startswith("perturbation.")]:
+        field = column.split(".", 1)[1]
+        if field in ("kind", "applied"):
+            continue
+        used = kinds.map(lambda kind: field in V1_PERTURBATION_FIELDS.get(kind, ()))
+        trials[column] = trials[column].where(~old | used)
+    return trials
 
 
 def _drop_diverged(trials: pd.DataFrame):

@@ -235,17 +235,17 @@ def fig9(sweeps):
 
 
 def fig10(sweeps):
-    table = figdata.circles_vs(sweeps["fig10"], "optim.weight_decay")
+    table = figdata.circles_vs(sweeps["fig10"], "optimizer.weight_decay")
     title = f"Fig 10: surviving circles vs weight decay{_fixed(sweeps['fig10'], 'p', 'd')}"
     fig, axes = plotting.figure(1, 3, title=title)
-    wd = table["optim.weight_decay"]
+    wd = table["optimizer.weight_decay"]
     for ax, part, scale, title in ((axes[0, 0], table[wd > 0], "log", "all weight decays"),
                                    (axes[0, 1], table[(wd > 0) & (wd < 0.1)], "log", "small (< 0.1)"),
                                    (axes[0, 2], table[wd >= 0.1], "linear", "large (≥ 0.1)")):
         if part.empty:
             plotting.note(ax, f"no weight decay {title}")
             continue
-        plotting.line_with_band(ax, part["optim.weight_decay"], part["mean"], part["t_lo"], part["t_hi"])
+        plotting.line_with_band(ax, part["optimizer.weight_decay"], part["mean"], part["t_lo"], part["t_hi"])
         ax.set(xscale=scale, xlabel="weight decay", ylabel="surviving circles", title=title)
     return fig
 

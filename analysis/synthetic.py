@@ -24,7 +24,7 @@ CONFIG_TYPES = {
     "p": I64, "d": I64, "steps": I64, "trials": I64, "trial_offset": I64, "seed": I64, "init_seed": I64,
     "vary": STR, "train_frac": F64, "freeze_embedding": BOOL, "dtype": STR, "device": STR, "sweep": STR,
     "model.width": I64, "model.mlp_init": STR,
-    "optim.lr": F64, "optim.weight_decay": F64, "optim.beta1": F64, "optim.beta2": F64, "optim.eps": F64,
+    "optimizer.lr": F64, "optimizer.weight_decay": F64, "optimizer.beta1": F64, "optimizer.beta2": F64, "optimizer.eps": F64,
     "log.dense_steps": I64, "log.every": I64, "circles.rule": STR, "circles.threshold": F64,
     "perturbation.kind": STR, "perturbation.ks": LIST_I32, "perturbation.alpha": F64,
     "perturbation.random": I64, "perturbation.top": I64, "perturbation.source": STR,
@@ -36,7 +36,7 @@ DEFAULTS = {
     "p": 59, "d": 128, "steps": 30000, "trials": 4, "trial_offset": 0, "seed": 0, "init_seed": 0,
     "vary": "embedding,mlp,split", "train_frac": 0.8, "freeze_embedding": False, "dtype": "float32",
     "device": "cpu", "sweep": "", "model.width": 100, "model.mlp_init": "default",
-    "optim.lr": 0.01, "optim.weight_decay": 0.5, "optim.beta1": 0.9, "optim.beta2": 0.999, "optim.eps": 1e-8,
+    "optimizer.lr": 0.01, "optimizer.weight_decay": 0.5, "optimizer.beta1": 0.9, "optimizer.beta2": 0.999, "optimizer.eps": 1e-8,
     "log.dense_steps": 1000, "log.every": 100, "circles.rule": "two_mean", "circles.threshold": 10.0,
     "perturbation.kind": "none", "perturbation.ks": [], "perturbation.alpha": 1.0,
     "perturbation.random": 0, "perturbation.top": 0, "perturbation.source": "",
@@ -49,7 +49,7 @@ AMPLITUDE = 40.0  # planted final ||F_k|| scale of a surviving frequency (times 
 
 
 def config(**overrides) -> dict:
-    """The default config with overrides; dotted keys go through a dict: config(**{"optim.lr": 0.1})."""
+    """The default config with overrides; dotted keys go through a dict: config(**{"optimizer.lr": 0.1})."""
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:
         raise KeyError(f"not schema config columns: {sorted(unknown)}")

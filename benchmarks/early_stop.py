@@ -39,8 +39,8 @@ CONDITIONS = {  # name: (figures, overrides)
     "p97": ("5 top", ["p=97", "d=128"]),
     "d32": ("5 bottom", ["p=59", "d=32"]),
     "p23_d32": ("5", ["p=23", "d=32"]),
-    "wd0.05": ("10", ["p=59", "d=128", "optim.weight_decay=0.05"]),
-    "wd1.5": ("10", ["p=59", "d=128", "optim.weight_decay=1.5"]),
+    "wd0.05": ("10", ["p=59", "d=128", "optimizer.weight_decay=0.05"]),
+    "wd1.5": ("10", ["p=59", "d=128", "optimizer.weight_decay=1.5"]),
     "p58": ("14", ["p=58", "d=128"]),
 }
 
@@ -60,9 +60,9 @@ def ratios(job: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def replay(steps: np.ndarray, ratio: np.ndarray, rule: StopConfig, optim: dict) -> np.ndarray:
     """(T,) the step each trial of a stop=never job would have stopped at, -1 = never;
-    `optim`: its `optim.lr` and `optim.weight_decay` (trials.parquet)."""
-    after, window = settling_steps(rule.after, rule.window, rule.decay_times, optim["optim.lr"],
-                                   optim["optim.weight_decay"])
+    `optim`: its `optimizer.lr` and `optimizer.weight_decay` (trials.parquet)."""
+    after, window = settling_steps(rule.after, rule.window, rule.decay_times, optim["optimizer.lr"],
+                                   optim["optimizer.weight_decay"])
     watch = Settled(ratio.shape[1], torch.device("cpu"), after, window, rule.alive, rule.dead)
     stop = np.full(ratio.shape[1], -1)
     for step, r in zip(steps[:-1], ratio[:-1]):  # the last step ends the run anyway

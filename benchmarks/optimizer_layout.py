@@ -15,7 +15,7 @@ import time
 import torch
 
 from circle_survival.config import TrainConfig
-from circle_survival.model import NAMES, layer_shapes
+from circle_survival.models.mlp import shapes as layer_shapes
 from circle_survival.optimizer import TrialAdamW
 
 
@@ -24,7 +24,7 @@ def step_ms(trials: int, steps: int, per_trial: bool) -> float:
     cfg.model.width = 16
     block = {k: torch.randn(trials, *shape) for k, shape in layer_shapes(cfg).items()}
     grads = {k: torch.randn_like(v) for k, v in block.items()}
-    opt = TrialAdamW([block], [grads], cfg.optim, list(NAMES), per_trial=per_trial)
+    opt = TrialAdamW([block], [grads], cfg.optimizer, list(block), per_trial=per_trial)
     start = time.perf_counter()
     for _ in range(steps):
         opt.step()
@@ -43,9 +43,9 @@ def main() -> None:
         per_trial.append(step_ms(args.trials, args.steps, True))
         per_block.append(step_ms(args.trials, args.steps, False))
     print(f"AdamW step, {args.trials} trials of p=11 d=8 width=16, best of {args.rounds} rounds")
-    print(f"one tensor per trial and parameter ({len(NAMES) * args.trials:>4}): "
+    print(f"one tensor per trial and parameter ({len(block) * args.trials:>4}): "
           f"{min(per_trial):.3f} ms")
-    print(f"one tensor per block and parameter ({len(NAMES):>4}): {min(per_block):.3f} ms")
+    print(f"one tensor per block and parameter ({len(block):>4}): {min(per_block):.3f} ms")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def plain_ms(cfg: TrainConfig) -> float:
     model = PlainModel.from_params(init, 0)
     a, b, y = (t[0] for t in trainer.train)
     start = time.perf_counter()
-    train_plain(model, a, b, y, cfg.steps, cfg.optim)
+    train_plain(model, a, b, y, cfg.steps, cfg.optimizer)
     return 1e3 * (time.perf_counter() - start) / cfg.steps
 
 

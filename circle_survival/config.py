@@ -1,42 +1,39 @@
-"""Typed configuration of one training job, registered in Hydra's ConfigStore.
+"""Typed configuration of one training job: the schema of conf/ and its checks.
 
-Values live in ``conf/train.yaml``; this module holds the schema and its checks::
+Values live in ``conf/``; this module holds the schema and its checks::
 
-    cfg = TrainConfig(p=23, d=32, trials=10)
+    cfg = TrainConfig(p=23, d=32, trials=10, model=SumMLPConfig(activation="tanh"))
     validate(cfg)                 # raises ConfigError naming the bad value
-    flat = flatten(cfg)           # {"p": 23, ..., "optim.lr": 0.01}: parquet columns
+    flat = flatten(cfg)           # {"p": 23, ..., "optimizer.lr": 0.01}: parquet columns
 
-Also registered here: each named sweep ``sweeps/<name>.yaml`` as option ``<name>`` of the
-config group ``sweep`` (so ``+sweep=<name>`` works from any directory), and the
-resolvers the YAML files use (``cs_or``, ``cs_scale``, ``cs_with``).
+The config groups ``model``, ``optimizer`` and ``perturbation`` have one dataclass per
+option (`GROUPS`), each with a ``kind`` field naming it: a key of another option is an
+unknown key. Hydra's side (the ConfigStore, resolvers, named sweeps) is in hydra_setup.py.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
-from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 
-PARTS = ("embedding", "mlp", "split")  # what `vary` may name
+PARTS = ("embedding", "mlp", "split")  # what `vary` may name ("mlp": every parameter but E)
 MLP_INITS = ("default", "normal")
+ACTIVATIONS = ("silu", "relu", "tanh")
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
+BACKWARDS = ("auto", "generic")
 CIRCLE_RULES = ("two_mean", "threshold")
-PERTURBATIONS = ("none", "scale", "keep", "construct")
 # What `scale` may name; named sweeps pick their sizes by it, `${cs_scale:...}` taking one
 # value per scale in this order: the paper's; smoke (tiny, for tests); laptop (the paper's
 # settings with fewer trials and grid points: every claim in about 2 hours on 2 cores).
 SCALES = ("paper", "smoke", "laptop")
-SCHEMA_VERSION = 1
-SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
+# 2: config groups model and optimizer (columns model.kind, optimizer.*; 1 had optim.*),
+# and perturbation columns of the chosen kind only.
+SCHEMA_VERSION = 2
 
 
 class ConfigError(CompactHydraException, ValueError):
@@ -45,17 +42,119 @@ class ConfigError(CompactHydraException, ValueError):
 
 @dataclass
 class ModelConfig:
-    width: int = 100  # hidden width of both MLP layers
+    """A model family (circle_survival.models): one subclass per option of group `model`."""
+    kind: str = MISSING
+
+
+@dataclass
+class MLPConfig(ModelConfig):
+    """model=mlp, the paper's: concat(E_a, E_b) -> Linear, SiLU, Linear, SiLU, Linear -> p."""
+    kind: str = "mlp"
+    width: int = 100  # hidden width of both layers
     mlp_init: str = "default"  # default: nn.Linear's U(+-1/sqrt(fan_in)); normal: N(0, 1)
 
 
 @dataclass
-class OptimConfig:
-    lr: float = 0.01
-    weight_decay: float = 0.5  # AdamW's decoupled decay, on every parameter (E included)
+class SumMLPConfig(ModelConfig):
+    """model=sum_mlp: E_a + E_b -> `depth` x (Linear, activation) -> Linear -> p (seeds 002, 003)."""
+    kind: str = "sum_mlp"
+    width: int = 100
+    depth: int = 2  # hidden layers
+    activation: str = "silu"  # silu | relu | tanh
+    mlp_init: str = "default"
+
+
+@dataclass
+class OptimizerConfig:
+    """AdamW's settings shared by every option of group `optimizer`."""
+    kind: str = MISSING
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+
+    def settings(self, name: str) -> tuple[float, float]:
+        """(lr, weight_decay) of the parameter `name` ("E", "W1", ...)."""
+        raise NotImplementedError
+
+
+@dataclass
+class AdamWConfig(OptimizerConfig):
+    """optimizer=adamw: one lr and weight decay for every parameter (E included)."""
+    kind: str = "adamw"
+    lr: float = 0.01
+    weight_decay: float = 0.5  # decoupled decay
+
+    def settings(self, name: str) -> tuple[float, float]:
+        return self.lr, self.weight_decay
+
+
+@dataclass
+class LearningRate:
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+
+
+@dataclass
+class SplitConfig(OptimizerConfig):
+    """optimizer=split: the embedding E and the rest (the decoder) with their own lr and
+    weight decay, as seed 002 trains them."""
+    kind: str = "split"
+    embedding: LearningRate = field(default_factory=LearningRate)
+    decoder: LearningRate = field(default_factory=LearningRate)
+
+    def settings(self, name: str) -> tuple[float, float]:
+        part = self.embedding if name == "E" else self.decoder
+        return part.lr, part.weight_decay
+
+
+@dataclass
+class PerturbationConfig:
+    """An intervention on the initial embedding in its Fourier basis (circle_survival.perturbation):
+    one subclass per kind."""
+    kind: str = MISSING
+
+
+@dataclass
+class NoPerturbation(PerturbationConfig):
+    kind: str = "none"
+
+
+@dataclass
+class ScalePerturbation(PerturbationConfig):
+    """Multiply F_k and F_{p-k} of each listed k by alpha."""
+    kind: str = "scale"
+    ks: list[int] = field(default_factory=list)
+    alpha: float = 1.0
+
+
+@dataclass
+class KeepPerturbation(PerturbationConfig):
+    """Keep only some frequencies: the listed `ks`, `random` drawn per trial, or the `top`
+    strongest survivors of the job in `source`."""
+    kind: str = "keep"
+    ks: list[int] = field(default_factory=list)
+    random: int = 0
+    top: int = 0
+    source: str = ""
+
+
+@dataclass
+class ConstructPerturbation(PerturbationConfig):
+    """An embedding of two circles: signal `scale` and r x scale, every other frequency eps."""
+    kind: str = "construct"
+    scale: float = 80.0
+    eps: float = 1e-6
+    r: float = 1.0
+
+
+# Each config group's options by kind: the one list the schema, the ConfigStore and the
+# command line read.
+GROUPS: dict[str, dict[str, type]] = {
+    "model": {"mlp": MLPConfig, "sum_mlp": SumMLPConfig},
+    "optimizer": {"adamw": AdamWConfig, "split": SplitConfig},
+    "perturbation": {"none": NoPerturbation, "scale": ScalePerturbation, "keep": KeepPerturbation,
+                     "construct": ConstructPerturbation},
+}
 
 
 @dataclass
@@ -68,27 +167,6 @@ class LogConfig:
 class CirclesConfig:
     rule: str = "two_mean"  # two_mean: ||F_k|| > 2 x mean over all p k; threshold: > threshold
     threshold: float = 10.0
-
-
-@dataclass
-class PerturbationConfig:
-    """An intervention on the initial embedding in its Fourier basis (circle_survival.perturbation)."""
-    kind: str = "none"  # none | scale | keep | construct
-    ks: list[int] = field(default_factory=list)  # scale: frequencies scaled; keep: frequencies kept
-    alpha: float = 1.0  # scale: factor on F_k and F_{p-k}
-    random: int = 0  # keep: this many frequencies drawn per trial
-    top: int = 0  # keep: this many strongest survivors of the job in `source`
-    source: str = ""  # keep with top: directory of a complete earlier job
-    scale: float = 80.0  # construct: signal of the first frequency
-    eps: float = 1e-6  # construct: signal of every other frequency
-    r: float = 1.0  # construct: the second frequency's signal is r * scale
-
-
-# Which perturbation fields each kind reads; the others must keep their defaults, so a
-# parameter given with the wrong kind (or none) is an error, not silently ignored.
-# `source` is exempt: a sweep may set it for all its jobs.
-PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "random", "top"),
-                       "construct": ("scale", "eps", "r")}
 
 
 @dataclass
@@ -141,27 +219,63 @@ class TrainConfig:
     block_trials: int = 0  # trials per vectorised block; 0 = auto (2 on CPU: cache-sized; all on GPU)
     threads: int = 0  # CPU threads for torch; 0 = torch's default (every core). 1 on a shared CPU
     checkpoint_every: float = 300.0  # seconds between checkpoints of the training state; 0 = never
-    model: ModelConfig = field(default_factory=ModelConfig)
-    optim: OptimConfig = field(default_factory=OptimConfig)
+    backward: str = "auto"  # auto: the model family's hand-written backward if it has one; generic: torch.func
+    model: ModelConfig = field(default_factory=MLPConfig)
+    optimizer: OptimizerConfig = field(default_factory=AdamWConfig)
     log: LogConfig = field(default_factory=LogConfig)
     circles: CirclesConfig = field(default_factory=CirclesConfig)
-    perturbation: PerturbationConfig = field(default_factory=PerturbationConfig)
+    perturbation: PerturbationConfig = field(default_factory=NoPerturbation)
     snapshots: SnapshotsConfig = field(default_factory=SnapshotsConfig)
     stop: StopConfig = field(default_factory=StopConfig)
 
 
 # Keys that do not change the experiment, at most the float rounding (like the device):
 # left out of output directory names and result columns.
-RUNTIME_KEYS = ("device", "force", "progress", "block_trials", "threads", "checkpoint_every")
+RUNTIME_KEYS = ("device", "force", "progress", "block_trials", "threads", "checkpoint_every",
+                "backward")
 
-ConfigStore.instance().store(name="train_schema", node=TrainConfig)
+
+@dataclass
+class TrainSchema(TrainConfig):
+    """TrainConfig as Hydra composes it: each group's option comes from conf/train.yaml's
+    defaults list (a subclass may fill a field typed with its base class)."""
+    model: ModelConfig = MISSING
+    optimizer: OptimizerConfig = MISSING
+    perturbation: PerturbationConfig = MISSING
 
 
-def to_dataclass(cfg: DictConfig | TrainConfig) -> TrainConfig:
-    """A Hydra DictConfig (or a TrainConfig) as a plain TrainConfig object."""
+def option(group: str, kind: Any) -> type:
+    """The dataclass of option `kind` of config group `group`; ConfigError if none."""
+    options = GROUPS[group]
+    _check(kind in options, f"{group}.kind", kind, f"one of {list(options)}")
+    return options[kind]
+
+
+def to_dataclass(cfg: DictConfig | dict | TrainConfig) -> TrainConfig:
+    """A Hydra DictConfig, or a dict such as a job's stored config, as a TrainConfig.
+
+    Each group's node becomes the dataclass its `kind` names (a key of another option is
+    an error).
+    """
     if isinstance(cfg, TrainConfig):
         return cfg
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(TrainConfig), cfg))
+    data = OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)
+    groups = {}
+    for group in GROUPS:
+        node = data.pop(group, None) or {}
+        cls = option(group, node.get("kind", getattr(TrainConfig(), group).kind))
+        groups[group] = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), node))
+    base = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(TrainConfig), data))
+    return dataclasses.replace(base, **groups)
+
+
+def known_leaves() -> dict[str, Any]:
+    """Every key a config may set, with its default: TrainConfig's and every group option's."""
+    out = {k: v for k, v in leaves(TrainConfig()).items() if k.split(".")[0] not in GROUPS}
+    for group, options in GROUPS.items():
+        for cls in options.values():
+            out.update(leaves(cls(), group + "."))
+    return out
 
 
 def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
@@ -195,15 +309,9 @@ def validate(cfg: TrainConfig) -> None:
     _check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
     _check(cfg.checkpoint_every >= 0, "checkpoint_every", cfg.checkpoint_every,
            "seconds >= 0 (0 = never)")
-    _check(cfg.model.width >= 1, "model.width", cfg.model.width, "an integer >= 1")
-    _check(cfg.model.mlp_init in MLP_INITS, "model.mlp_init", cfg.model.mlp_init,
-           f"one of {list(MLP_INITS)}")
-    o = cfg.optim
-    _check(o.lr > 0, "optim.lr", o.lr, "a number > 0")
-    _check(o.weight_decay >= 0, "optim.weight_decay", o.weight_decay, "a number >= 0")
-    _check(0 <= o.beta1 < 1, "optim.beta1", o.beta1, "a number in [0, 1)")
-    _check(0 <= o.beta2 < 1, "optim.beta2", o.beta2, "a number in [0, 1)")
-    _check(o.eps > 0, "optim.eps", o.eps, "a number > 0")
+    _check(cfg.backward in BACKWARDS, "backward", cfg.backward, f"one of {list(BACKWARDS)}")
+    _validate_model(cfg.model)
+    _validate_optimizer(cfg.optimizer)
     _check(cfg.log.dense_steps >= 0, "log.dense_steps", cfg.log.dense_steps, "an integer >= 0")
     _check(cfg.log.every >= 1, "log.every", cfg.log.every, "an integer >= 1")
     _check(cfg.circles.rule in CIRCLE_RULES, "circles.rule", cfg.circles.rule,
@@ -222,6 +330,29 @@ def validate(cfg: TrainConfig) -> None:
            f"final parameters (stop=settled is for {', '.join(SETTLED_SWEEPS)})")
 
 
+def _validate_model(mc: ModelConfig) -> None:
+    option("model", mc.kind)
+    _check(mc.width >= 1, "model.width", mc.width, "an integer >= 1")
+    _check(mc.mlp_init in MLP_INITS, "model.mlp_init", mc.mlp_init, f"one of {list(MLP_INITS)}")
+    if isinstance(mc, SumMLPConfig):
+        _check(mc.depth >= 1, "model.depth", mc.depth, "an integer >= 1 (hidden layers)")
+        _check(mc.activation in ACTIVATIONS, "model.activation", mc.activation,
+               f"one of {list(ACTIVATIONS)}")
+
+
+def _validate_optimizer(o: OptimizerConfig) -> None:
+    option("optimizer", o.kind)
+    rates = ({"": o} if isinstance(o, AdamWConfig) else
+             {"embedding.": o.embedding, "decoder.": o.decoder})
+    for prefix, rate in rates.items():
+        _check(rate.lr > 0, f"optimizer.{prefix}lr", rate.lr, "a number > 0")
+        _check(rate.weight_decay >= 0, f"optimizer.{prefix}weight_decay", rate.weight_decay,
+               "a number >= 0")
+    _check(0 <= o.beta1 < 1, "optimizer.beta1", o.beta1, "a number in [0, 1)")
+    _check(0 <= o.beta2 < 1, "optimizer.beta2", o.beta2, "a number in [0, 1)")
+    _check(o.eps > 0, "optimizer.eps", o.eps, "a number > 0")
+
+
 def _validate_stop(sc: StopConfig) -> None:
     _check(sc.kind in STOP_KINDS, "stop.kind", sc.kind, f"one of {list(STOP_KINDS)}")
     if sc.kind == "never":  # a rule's key given without the rule is a mistake, not ignored
@@ -236,24 +367,18 @@ def _validate_stop(sc: StopConfig) -> None:
 
 
 def _validate_perturbation(pc: PerturbationConfig, p: int) -> None:
+    option("perturbation", pc.kind)
     half = p // 2  # frequencies 1..p//2 are the distinct circles
-    _check(pc.kind in PERTURBATIONS, "perturbation.kind", pc.kind, f"one of {list(PERTURBATIONS)}")
-    default = PerturbationConfig()
-    for name in sorted({n for used in PERTURBATION_FIELDS.values() for n in used}):
-        value = getattr(pc, name)
-        _check(name in PERTURBATION_FIELDS[pc.kind] or value == getattr(default, name),
-               f"perturbation.{name}", value,
-               f"only with perturbation.kind in {[k for k, f in PERTURBATION_FIELDS.items() if name in f]}"
-               f" (kind is {pc.kind!r})")
-    ks = list(pc.ks)
-    _check(all(1 <= k <= half for k in ks) and len(set(ks)) == len(ks), "perturbation.ks", ks,
-           f"distinct integers in 1..{half} (p={p})")
-    _check(pc.alpha > 0, "perturbation.alpha", pc.alpha, "a number > 0")
-    _check(0 <= pc.random <= half, "perturbation.random", pc.random, f"an integer in 0..{half} (p={p})")
-    _check(0 <= pc.top <= half, "perturbation.top", pc.top, f"an integer in 0..{half} (p={p})")
-    if pc.kind == "scale":
+    if isinstance(pc, (ScalePerturbation, KeepPerturbation)):
+        ks = list(pc.ks)
+        _check(all(1 <= k <= half for k in ks) and len(set(ks)) == len(ks), "perturbation.ks", ks,
+               f"distinct integers in 1..{half} (p={p})")
+    if isinstance(pc, ScalePerturbation):
         _check(bool(ks), "perturbation.ks", ks, f"at least one frequency in 1..{half} to scale")
-    if pc.kind == "keep":
+        _check(pc.alpha > 0, "perturbation.alpha", pc.alpha, "a number > 0")
+    if isinstance(pc, KeepPerturbation):
+        _check(0 <= pc.random <= half, "perturbation.random", pc.random, f"an integer in 0..{half} (p={p})")
+        _check(0 <= pc.top <= half, "perturbation.top", pc.top, f"an integer in 0..{half} (p={p})")
         chosen = [bool(ks), pc.random > 0, pc.top > 0]
         _check(sum(chosen) == 1, "perturbation.kind", pc.kind,
                "keep with exactly one of perturbation.ks (a list), perturbation.random > 0, "
@@ -261,7 +386,7 @@ def _validate_perturbation(pc: PerturbationConfig, p: int) -> None:
         if pc.top > 0:
             _check(bool(pc.source), "perturbation.source", pc.source,
                    "the directory of a complete job (needed by perturbation.top)")
-    if pc.kind == "construct":
+    if isinstance(pc, ConstructPerturbation):
         _check(half >= 2, "p", p, "an integer >= 4 (construct needs two frequencies)")
         _check(pc.scale > 0, "perturbation.scale", pc.scale, "a number > 0")
         _check(pc.eps >= 0, "perturbation.eps", pc.eps, "a number >= 0")
@@ -269,7 +394,7 @@ def _validate_perturbation(pc: PerturbationConfig, p: int) -> None:
 
 
 def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
-    """Every leaf value of a config, keyed by its dotted override path ("optim.lr")."""
+    """Every leaf value of a config, keyed by its dotted override path ("optimizer.lr")."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
@@ -281,76 +406,10 @@ def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def flatten(cfg: TrainConfig) -> dict[str, Any]:
-    """Result-relevant config values keyed exactly as Hydra overrides ("optim.lr").
+    """Result-relevant config values keyed exactly as Hydra overrides ("optimizer.lr").
 
     `vary` becomes one string ("embedding,mlp,split") so it can be a parquet column.
     """
     flat = {k: v for k, v in leaves(cfg).items() if k not in RUNTIME_KEYS}
     flat["vary"] = ",".join(sorted(flat["vary"]))
     return flat
-
-
-# `${cs_or:value,default}` in conf/: the value, or the default where it is empty.
-OmegaConf.register_new_resolver("cs_or", lambda value, default: value or default, replace=True)
-
-
-def by_scale(*values: Any, _root_: DictConfig) -> Any:
-    """`${cs_scale:PAPER,SMOKE,LAPTOP}` in a sweep file: the value for the config's `scale`,
-    one value per name in SCALES, in its order (every value required: a new scale is an
-    edit of every file, never a silent fallback).
-
-    An unknown scale picks the smoke value here; `validate` then rejects it in one line.
-    """
-    if len(values) != len(SCALES):
-        raise ConfigError(f"${{cs_scale:...}} takes one value per scale {', '.join(SCALES)}; "
-                          f"got {len(values)}: {list(values)}")
-    scale = _root_.get("scale", "paper")
-    return values[SCALES.index(scale if scale in SCALES else "smoke")]
-
-
-@contextmanager
-def hydra_resolving(cfg: DictConfig):
-    """Resolve `cfg` (a composed config, hydra node included) inside this block: its
-    `${hydra:...}` values (a sweep's `${hydra:runtime.choices.stop}`, fig12's source)
-    read Hydra's global config, which is set to cfg's meanwhile."""
-    hydra_config = HydraConfig.instance()
-    previous = hydra_config.cfg
-    hydra_config.set_config(cfg)
-    try:
-        yield cfg
-    finally:
-        hydra_config.cfg = previous
-
-
-def with_override(dirname: str, item: str) -> str:
-    """`${cs_with:${hydra:job.override_dirname},'key=value'}`: the directory name of the
-    sibling job whose override of `key` is `value` (all other overrides the same).
-
-    Hydra sorts the items of override_dirname; `key=` sorts the same whatever its value,
-    so replacing the item in place keeps the order (values may contain commas: no split).
-    """
-    key = item.split("=", 1)[0]
-    pattern = rf"(^|,){re.escape(key)}=[^,]*"
-    if re.search(pattern, dirname):
-        return re.sub(pattern, lambda m: m.group(1) + item, dirname)
-    return ",".join(sorted(filter(None, [dirname, item])))
-
-
-OmegaConf.register_new_resolver("cs_scale", by_scale, replace=True)
-OmegaConf.register_new_resolver("cs_with", with_override, replace=True)
-
-
-def register_sweeps(folder: Path = SWEEPS_DIR) -> list[str]:
-    """Store each `folder/<name>.yaml` as option <name> of config group `sweep`, package
-    _global_ (it sets top-level keys and hydra.sweeper.params). Registering them in the
-    ConfigStore, rather than adding a search path, makes `+sweep=<name>` work from any
-    working directory while the files stay at the repository root."""
-    names = []
-    for path in sorted(folder.glob("*.yaml")):
-        ConfigStore.instance().store(group="sweep", name=path.stem, node=OmegaConf.load(path),
-                                     package="_global_")
-        names.append(path.stem)
-    return names
-
-
-register_sweeps()

@@ -287,8 +287,8 @@ def report(cfg: TrainConfig, result: TrainResult, out_dir: Path) -> None:
     if cfg.stop.kind != "never":
         run, full = int(ends.sum()), len(result.trials) * cfg.steps
         stopped = ", ".join(f"{t} at {s}" for t, s in zip(result.trials, result.stopped_step) if s >= 0)
-        sc, opt = cfg.stop, cfg.optim
-        after, window = settling_steps(sc.after, sc.window, sc.decay_times, opt.lr, opt.weight_decay)
+        sc = cfg.stop
+        after, window = settling_steps(sc.after, sc.window, sc.decay_times, *cfg.optimizer.settings("E"))
         log.info("stop=%s (from step %g, over %g steps): %s model-steps run, %s saved (%.1fx fewer); "
                  "stopped: %s", sc.kind, after, window, f"{run:,}", f"{full - run:,}",
                  full / max(run, 1), stopped or "none")

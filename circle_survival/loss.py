@@ -2,6 +2,7 @@
 
     loss, grad = cross_entropy(logits, y)    # logits (T, n, p), y (T, n) -> (T, n), (T, n, p)
     loss, _ = cross_entropy(logits, y, grad=False)
+    mean = mean_cross_entropy(logits, y)     # (T,): each trial's mean loss
     mean = CrossEntropy.apply(logits, y)     # autograd: mean loss of (n, p) logits, same gradient
 
 Why: the usual form takes the correct class's gradient as softmax_c - 1 and its loss as
@@ -47,6 +48,11 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor, grad: bool = True,
         return loss, None
     g.view(-1)[target] = -others.view(-1)
     return loss, g
+
+
+def mean_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each trial: logits (T, n, p), labels (T, n) -> (T,)."""
+    return cross_entropy(logits, y, grad=False)[0].mean(1)
 
 
 class CrossEntropy(torch.autograd.Function):

@@ -1,6 +1,6 @@
 """AdamW over the trials of a job's blocks, with a state that ignores how they are blocked.
 
-    opt = TrialAdamW(blocks, grads, cfg.optim, trained=["W1", "b1", ...])  # per_trial=None: by device
+    opt = TrialAdamW(blocks, grads, cfg.optimizer, trained=["W1", "b1", ...])  # per_trial=None: by device
     opt.step()                    # after loss_and_grads has filled `grads`
     state = opt.state_dict()      # {"step": 12.0, "exp_avg": {name: (T, ...)}, "exp_avg_sq": ...}
     opt.load_state_dict(state)    # into any blocking of the same trials, on any device
@@ -9,7 +9,8 @@
 tensors are views into them. On a CPU there is one per trial and parameter: fused AdamW
 computes a tensor's last elements with scalar code there, so one tensor per block would
 make a trial's rounding depend on which trials share its block (trial_offset,
-block_trials). On a GPU every element is computed alike, and one tensor per block and
+block_trials). Parameters with different (lr, weight decay) (optimizer=split) go in
+separate parameter groups. On a GPU every element is computed alike, and one tensor per block and
 parameter saves the optimizer's host work per tensor: for 100 trials, 4.9 against 0.14 ms
 a step (benchmarks/optimizer_layout.py), where 1e5 model-steps/s leaves 1 ms a step.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from .config import OptimConfig
+from .config import OptimizerConfig
 
 MOMENTS = ("exp_avg", "exp_avg_sq")
 
@@ -42,7 +43,7 @@ class TrialAdamW:
     """torch.optim.AdamW over views of the blocks' trials; see the module docstring."""
 
     def __init__(self, blocks: list[dict[str, torch.Tensor]], grads: list[dict[str, torch.Tensor]],
-                 optim: OptimConfig, trained: list[str], per_trial: bool | None = None):
+                 optimizer: OptimizerConfig, trained: list[str], per_trial: bool | None = None):
         first = blocks[0][trained[0]]
         per_trial = per_trial_tensors(first.device) if per_trial is None else per_trial
         # Each tensor's (name, trials): its slice of the job's trials.
@@ -58,9 +59,17 @@ class TrialAdamW:
                     self.pieces.append((k, slice(start + i, start + i + width)))
             start += n
         self.shapes = {k: (start, *blocks[0][k].shape[1:]) for k in trained}
+        self.tensors = tensors
+        # One parameter group per (lr, weight decay); `order` lists the pieces in the
+        # optimizer's own order (its state_dict numbers tensors group by group).
+        groups: dict[tuple[float, float], list[int]] = {}
+        for i, (k, _) in enumerate(self.pieces):
+            groups.setdefault(optimizer.settings(k), []).append(i)
+        self.order = [i for members in groups.values() for i in members]
         self.opt = torch.optim.AdamW(
-            tensors, lr=optim.lr, betas=(optim.beta1, optim.beta2), eps=optim.eps,
-            weight_decay=optim.weight_decay,
+            [{"params": [tensors[i] for i in members], "lr": lr, "weight_decay": wd}
+             for (lr, wd), members in groups.items()],
+            betas=(optimizer.beta1, optimizer.beta2), eps=optimizer.eps,
             **({"fused": True} if _fused_ok(first.device, first.dtype) else {}))
 
     def step(self) -> None:
@@ -68,11 +77,10 @@ class TrialAdamW:
 
     def state_dict(self) -> dict:
         """The step count and both moments of every trained parameter, (T, *shape), on the CPU."""
-        tensors = self.opt.param_groups[0]["params"]
         out = {"step": 0.0}
-        out.update({m: {k: torch.zeros(shape, dtype=tensors[0].dtype)
+        out.update({m: {k: torch.zeros(shape, dtype=self.tensors[0].dtype)
                         for k, shape in self.shapes.items()} for m in MOMENTS})
-        for (k, trials), tensor in zip(self.pieces, tensors):
+        for (k, trials), tensor in zip(self.pieces, self.tensors):
             state = self.opt.state.get(tensor)  # none before the first update
             if state:
                 out["step"] = float(state["step"])
@@ -91,7 +99,7 @@ class TrialAdamW:
         self.opt.load_state_dict({
             "param_groups": self.opt.state_dict()["param_groups"],
             # load_state_dict moves each value to its tensor's device and dtype
-            "state": {i: {"step": torch.tensor(state["step"]),
+            "state": {n: {"step": torch.tensor(state["step"]),
                           **{m: state[m][k][trials].clone() for m in MOMENTS}}
-                      for i, (k, trials) in enumerate(self.pieces)},
+                      for n, (k, trials) in enumerate(self.pieces[i] for i in self.order)},
         })

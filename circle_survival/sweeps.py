@@ -24,7 +24,8 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from .config import SCALES, SETTLED_SWEEPS, SWEEPS_DIR, StopConfig, hydra_resolving
+from .config import SCALES, SETTLED_SWEEPS, StopConfig
+from .hydra_setup import SWEEPS_DIR, hydra_resolving
 from .fourier import settling_steps
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -97,19 +98,21 @@ def jobs(name: str, scale: str = "paper", cfg: DictConfig | None = None) -> list
 def size(name: str, scale: str = "paper") -> Size:
     """Jobs, trials and model-steps of a sweep at a scale (no training).
 
-    A job's `trials`, `steps`, `optim.lr` and `optim.weight_decay` are its own overrides
-    where the sweep varies them, else the composed config's values.
+    A job's `trials`, `steps`, and the embedding's lr and weight decay (`optimizer.lr`, or
+    `optimizer.embedding.lr` with optimizer=split) are its own overrides where the sweep
+    varies them, else the composed config's values.
     """
     cfg = composed(name, scale)
     total_trials = model_steps = settled_steps = 0
     per_job = set()
     job_list = jobs(name, scale, cfg)
     rule = StopConfig(kind="settled")
+    prefix = "optimizer." if cfg.optimizer.kind == "adamw" else "optimizer.embedding."
+    embedding_keys = (prefix + "lr", prefix + "weight_decay")
     for overrides in job_list:
         values = dict(o.split("=", 1) for o in overrides)
         trials, steps = int(values.get("trials", cfg.trials)), int(values.get("steps", cfg.steps))
-        lr = float(values.get("optim.lr", cfg.optim.lr))
-        weight_decay = float(values.get("optim.weight_decay", cfg.optim.weight_decay))
+        lr, weight_decay = (float(values.get(k, OmegaConf.select(cfg, k))) for k in embedding_keys)
         earliest = max(settling_steps(rule.after, rule.window, rule.decay_times, lr, weight_decay))
         total_trials += trials
         model_steps += trials * steps

@@ -25,7 +25,8 @@ from omegaconf.errors import ValidationError
 
 from hydra_plugins.circle_survival_launcher import register as register_launchers
 
-from .config import SWEEPS_DIR, ConfigError, TrainConfig, leaves, to_dataclass
+from .config import GROUPS, ConfigError, TrainConfig, known_leaves, leaves, to_dataclass
+from .hydra_setup import SWEEPS_DIR
 from .job import CHECKPOINT, Interrupted, JobRunning, ResultsNotWritten, oserror_text, run_job
 from .leftovers import discard_leftovers
 
@@ -37,7 +38,7 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 def known_keys() -> set[str]:
     """Every key a plain `key=value` override may name: config fields and config groups."""
-    keys = set(leaves(TrainConfig()))
+    keys = set(known_leaves())
     keys.update(k.rsplit(".", 1)[0] for k in list(keys) if "." in k)
     keys.update(p.name for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "hydra")
     return keys
@@ -52,13 +53,44 @@ def group_options() -> dict[str, list[str]]:
     return options
 
 
+def _schema_of(key: str) -> tuple[DictConfig, str]:
+    """A typed config holding `key`, and its path there: a group's key ("model.depth") in
+    the first option of the group that has it."""
+    group, _, rest = key.partition(".")
+    for cls in GROUPS.get(group, {}).values():
+        if rest in leaves(cls()):
+            return OmegaConf.structured(cls), rest
+    return OmegaConf.structured(TrainConfig), key
+
+
+def _wrong_option(given: dict[str, str]) -> str | None:
+    """A group key given with an option that has no such key (`perturbation=construct
+    perturbation.alpha=2`), as one line. The option is the command line's, else conf/
+    train.yaml's default unless a named sweep may choose it."""
+    defaults = {k: v for item in OmegaConf.load(CONF_DIR / "train.yaml").defaults
+                if isinstance(item, DictConfig) for k, v in item.items()}
+    for key, arg in given.items():
+        group, _, rest = key.partition(".")
+        if group not in GROUPS or not rest or arg.startswith("~"):
+            continue
+        chosen = given[group].split("=", 1)[1] if group in given else defaults.get(group)
+        if chosen is None or "," in chosen or (group not in given and "sweep" in given):
+            continue  # several options, or a named sweep's choice: Hydra checks each job
+        kind = OmegaConf.load(CONF_DIR / group / f"{chosen}.yaml").kind
+        keys = leaves(GROUPS[group][kind]())
+        if rest not in keys:
+            return (f"{key} is not a key of {group}={chosen} (its keys: {', '.join(keys)}); "
+                    f"choose an option that has it: {group}=...")
+    return None
+
+
 def override_error(args: list[str]) -> str | None:
     """The first command-line override naming no config key, repeating one (`d=0 d=4`),
     choosing no option of a group (`perturbation=bogus`), or giving a key a value of the
     wrong type (`p=abc`), as one line; Hydra's own messages for these span five to 25,
     or it takes the last of a repeated key."""
-    known, fields, options = known_keys(), leaves(TrainConfig()), group_options()
-    conf, parser = OmegaConf.structured(TrainConfig), OverridesParser.create()
+    known, fields, options = known_keys(), known_leaves(), group_options()
+    parser = OverridesParser.create()
     given: dict[str, str] = {}
     for arg in args:
         key = arg.split("=", 1)[0].lstrip("+~")  # +key=v adds, ++key=v forces, ~key deletes
@@ -88,12 +120,13 @@ def override_error(args: list[str]) -> str | None:
             if unknown:
                 return f"unknown option {key}={unknown[0]}; options: {', '.join(options[key])}"
         if key in fields:
+            conf, path = _schema_of(key)
             for value in values:
                 try:
-                    OmegaConf.update(conf, key, value, merge=True)
+                    OmegaConf.update(conf, path, value, merge=True)
                 except ValidationError as err:
                     return f"invalid config: {key}={value!r} ({err.msg.splitlines()[0]})"
-    return None
+    return _wrong_option(given)
 
 
 def _fail(message: str) -> NoReturn:

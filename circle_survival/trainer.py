@@ -30,7 +30,8 @@ from .denormals import flushed_denormals
 from .fourier import Settled, half, settling_steps, spectrum, threshold_ratio
 from .health import Health
 from .heap import keep_freed_memory
-from .model import NAMES, forward, init_params, loss_and_grads, pair_rows, per_trial_loss
+from .loss import mean_cross_entropy
+from .models import init_params, training_path
 from .optimizer import MOMENTS, TrialAdamW
 from .perturbation import perturb
 from .progress import progress
@@ -108,11 +109,13 @@ class Trainer:
 
         init = init_params(cfg, self.trials)  # {name: (T, ...)} float64 on CPU
         init["E"], self.applied = perturb(cfg, init["E"], self.trials)
-        # Gradients come from model.loss_and_grads, not autograd: no parameter requires grad.
+        # Gradients come from the path's loss_and_grads (models), not from autograd on
+        # these tensors: no parameter requires grad.
+        self.path = training_path(cfg)
         self.params = {k: v.to(dev, self.dtype) for k, v in init.items()}
         self.grads = {k: torch.zeros_like(v) for k, v in self.params.items()}
         # A frozen embedding's gradient is only logged, not trained.
-        self.trained = [k for k in NAMES if k != "E" or not cfg.freeze_embedding]
+        self.trained = [k for k in self.params if k != "E" or not cfg.freeze_embedding]
         self.moments: dict | None = None  # AdamW's state, job-wide; None before the first update
         a, b, y = all_pairs(cfg.p)
         train_idx, test_idx = zip(*(split(cfg.p, cfg.train_frac, generator(cfg, "split", t))
@@ -131,8 +134,8 @@ class Trainer:
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
         self.health = Health(T, dev)  # every step's loss, watched on the device
         sc = cfg.stop
-        after, window = settling_steps(sc.after, sc.window, sc.decay_times, cfg.optim.lr,
-                                       cfg.optim.weight_decay)
+        after, window = settling_steps(sc.after, sc.window, sc.decay_times,
+                                       *cfg.optimizer.settings("E"))
         self.settle = (Settled(T, dev, after, window, sc.alive, sc.dead)
                        if sc.kind == "settled" else None)
         self.stopped_step = np.full(T, -1)  # per trial: the step it stopped at, -1 = running
@@ -148,9 +151,10 @@ class Trainer:
         self.blocks = [{k: v[g].clone() for k, v in self.params.items()} for g in self.groups]
         # The optimizer's gradients are views of one buffer per block, which loss_and_grads fills.
         self.block_grads = [{k: v[g].clone() for k, v in self.grads.items()} for g in self.groups]
-        self.rows = [pair_rows(self.train[0][g], self.train[1][g], self.cfg.p) for g in self.groups]
+        self.batches = [self.path.prepare(*(t[g] for t in self.train)) for g in self.groups]
         self.labels = [self.train[2][g] for g in self.groups]
-        self.opt = TrialAdamW(self.blocks, self.block_grads, self.cfg.optim, self.trained) if running else None
+        self.opt = (TrialAdamW(self.blocks, self.block_grads, self.cfg.optimizer, self.trained)
+                    if running else None)
         if self.opt is not None and self.moments is not None:
             order = torch.tensor(running)  # the blocks' trials in order
             self.opt.load_state_dict({"step": self.moments["step"], **{
@@ -192,9 +196,8 @@ class Trainer:
 
             for _ in trainer.block_gradients(): pass   # then trainer.opt.step() updates
         """
-        for g, blk, rows, y, buffers in zip(self.groups, self.blocks, self.rows, self.labels,
-                                             self.block_grads):
-            yield g, blk, loss_and_grads(blk, rows, y, out=buffers)
+        for g, blk, batch, buffers in zip(self.groups, self.blocks, self.batches, self.block_grads):
+            yield g, blk, self.path.loss_and_grads(blk, batch, out=buffers)
 
     def _record(self, row: int, g: torch.Tensor, blk: dict, grad_E: torch.Tensor,
                 logits: torch.Tensor, loss: torch.Tensor, y: torch.Tensor) -> None:
@@ -203,12 +206,12 @@ class Trainer:
             circles = self.cfg.circles
             self.settle.update(self.log_steps[row], threshold_ratio(full, circles.rule, circles.threshold), g)
         a, b, test_y = (t[g] for t in self.test)
-        test_logits = forward(blk, a, b)
+        test_logits = self.path.forward(blk, a, b)
         # Logs are float32 whatever the dtype; index_put_ (g is an index tensor) does not cast.
         self.signal[row, g] = half(full).float()
         self.grad_signal[row, g] = half(spectrum(grad_E)).float()
         self.metrics[row, g] = torch.stack([
-            loss, per_trial_loss(test_logits, test_y),
+            loss, mean_cross_entropy(test_logits, test_y),
             (logits.argmax(-1) == y).to(loss.dtype).mean(1),
             (test_logits.argmax(-1) == test_y).to(loss.dtype).mean(1)], -1).float()  # (B, 4)
 

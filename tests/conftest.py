@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from circle_survival import optimizer
-from circle_survival.config import TrainConfig
+from circle_survival.config import GROUPS, TrainConfig
 
 
 # Test models are tiny: one thread avoids thread hand-offs that cost more than the work
@@ -16,15 +16,21 @@ torch.set_num_threads(1)
 
 
 def tiny(**overrides) -> TrainConfig:
-    """A config small enough for a unit test: p=11, d=8, width 16, 30 steps."""
+    """A config small enough for a unit test: p=11, d=8, width 16, 30 steps.
+    `model=SumMLPConfig(...)` (any group's dataclass) replaces a group's option."""
     cfg = TrainConfig(p=11, d=8, steps=30, trials=3, progress="off", checkpoint_every=0)
     cfg.model.width = 16
     cfg.log.dense_steps, cfg.log.every = 10, 10
     for key, value in overrides.items():
         target = cfg
         *path, last = key.split(".")
+        if path and path[0] in GROUPS and last == "kind" and value in GROUPS[path[0]]:
+            setattr(cfg, path[0], GROUPS[path[0]][value]())  # "perturbation.kind": another option
+            continue
         for part in path:
             target = getattr(target, part)
+        if not hasattr(target, last):
+            raise AttributeError(f"{key}: no such field in {type(target).__name__}")
         setattr(target, last, value)
     return cfg
 

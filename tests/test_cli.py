@@ -57,19 +57,19 @@ def test_two_job_multirun_then_rerun_skips(tmp_path):
 
 BAD = [
     (["p=2"], "p=2"), (["d=0"], "d=0"), (["trials=0"], "trials=0"), (["steps=0"], "steps=0"),
-    (["optim.lr=0"], "optim.lr=0.0"), (["optim.weight_decay=-1"], "optim.weight_decay=-1.0"),
+    (["optimizer.lr=0"], "optimizer.lr=0.0"), (["optimizer.weight_decay=-1"], "optimizer.weight_decay=-1.0"),
     (["train_frac=1.2"], "train_frac=1.2"), (["vary=[mlp,bogus]"], "vary="),
     (["bogus_key=3"], "'bogus_key'"), (["p=abc"], "p='abc'"), (["-m", "p=7,abc"], "p='abc'"),
     (["freeze_embedding=maybe"], "freeze_embedding='maybe'"), (["d=3.5"], "d=3.5"),
-    (["optim.lr=inf"], "optim.lr=inf"), (["optim.lr=nan"], "optim.lr=nan"),
+    (["optimizer.lr=inf"], "optimizer.lr=inf"), (["optimizer.lr=nan"], "optimizer.lr=nan"),
     (["circles.threshold=-inf"], "circles.threshold=-inf"),
-    (["+bogus=1"], "'bogus'"), (["++optim.bogus=1"], "'optim.bogus'"), (["hydrax=1"], "'hydrax'"),
+    (["+bogus=1"], "'bogus'"), (["++optimizer.bogus=1"], "'optimizer.bogus'"), (["hydrax=1"], "'hydrax'"),
     (["perturbation=bogus"], "unknown option perturbation=bogus; options: construct, keep,"),
     (["-m", "perturbation=none,bogus"], "unknown option perturbation=bogus"),
     (["-m", "+sweep=nosuch"], "unknown named sweep 'nosuch'; named sweeps: fig10, fig11,"),
     (["d=0", "d=4"], "d given twice (d=0 and d=4)"),
     (["circles.threshold=-1"], "circles.threshold=-1.0"), (["circles.threshold=0"], "circles.threshold=0.0"),
-    (["optim.eps=-1e-8"], "optim.eps=-1e-08"), (["seed=[1,"], "'[1,'"),
+    (["optimizer.eps=-1e-8"], "optimizer.eps=-1e-08"), (["seed=[1,"], "'[1,'"),
     pytest.param(["device=cuda"], "device='cuda'",
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ]

@@ -3,8 +3,11 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
 
-from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate, with_override
+from circle_survival.config import (GROUPS, ConfigError, SplitConfig, SumMLPConfig, TrainConfig,
+                                    to_dataclass, validate)
+from circle_survival.hydra_setup import with_override
 
 CONF = str(Path(__file__).resolve().parent.parent / "conf")
 
@@ -17,7 +20,7 @@ def composed(*overrides: str) -> TrainConfig:
 def test_yaml_defaults_are_the_papers_settings():
     cfg = composed()
     assert (cfg.p, cfg.d, cfg.steps, cfg.model.width, cfg.train_frac) == (59, 128, 30_000, 100, 0.8)
-    o = cfg.optim
+    o = cfg.optimizer
     assert (o.lr, o.weight_decay, o.beta1, o.beta2, o.eps) == (0.01, 0.5, 0.9, 0.999, 1e-8)
     assert cfg.model.mlp_init == "default" and cfg.dtype == "float32"
     assert cfg.circles.rule == "two_mean" and sorted(cfg.vary) == ["embedding", "mlp", "split"]
@@ -26,20 +29,21 @@ def test_yaml_defaults_are_the_papers_settings():
 
 
 def test_overrides_compose():
-    cfg = composed("p=23", "d=32", "trials=100", "optim.weight_decay=1.0", "vary=[mlp,split]",
+    cfg = composed("p=23", "d=32", "trials=100", "optimizer.weight_decay=1.0", "vary=[mlp,split]",
                    "model.mlp_init=normal", "freeze_embedding=true")
-    assert (cfg.p, cfg.d, cfg.trials, cfg.optim.weight_decay) == (23, 32, 100, 1.0)
+    assert (cfg.p, cfg.d, cfg.trials, cfg.optimizer.weight_decay) == (23, 32, 100, 1.0)
     assert cfg.vary == ["mlp", "split"] and cfg.model.mlp_init == "normal" and cfg.freeze_embedding
 
 
 BAD = [
-    ("p", 2), ("d", 0), ("trials", 0), ("steps", 0), ("optim.lr", 0.0), ("optim.lr", -1.0),
-    ("optim.weight_decay", -0.1), ("train_frac", 0.0), ("train_frac", 1.0), ("train_frac", 1.5),
+    ("p", 2), ("d", 0), ("trials", 0), ("steps", 0), ("optimizer.lr", 0.0), ("optimizer.lr", -1.0),
+    ("optimizer.weight_decay", -0.1), ("train_frac", 0.0), ("train_frac", 1.0), ("train_frac", 1.5),
     ("vary", ["mlp", "bogus"]), ("vary", ["mlp", "mlp"]), ("model.mlp_init", "xavier"),
     ("dtype", "float16"),
     ("circles.rule", "bogus"), ("log.every", 0), ("trial_offset", -1),
-    ("optim.lr", float("inf")), ("optim.eps", float("nan")), ("circles.threshold", float("inf")),
-    ("perturbation.alpha", float("inf")), ("stop.kind", "sometimes"), ("stop.window", 10),
+    ("optimizer.lr", float("inf")), ("optimizer.eps", float("nan")), ("circles.threshold", float("inf")),
+    ("optimizer.weight_decay", float("inf")), ("stop.kind", "sometimes"), ("stop.window", 10),
+    ("backward", "numeric"), ("model.width", 0),
     ("circles.threshold", -1.0), ("circles.threshold", 0.0),
 ]
 
@@ -56,6 +60,43 @@ def test_bad_values_name_key_and_range(key, value):
         validate(cfg)
     message = str(err.value)
     assert f"{key}=" in message and "allowed" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_every_options_yaml_equals_its_dataclass(group):
+    # conf/<group>/<option>.yaml holds the values, its dataclass the schema: the defaults agree
+    for path in sorted((Path(CONF) / group).glob("*.yaml")):
+        source = ["perturbation.source=dir"] if "top" in path.stem else []  # else the sibling job's
+        cfg = getattr(composed(f"{group}={path.stem}", *source), group)
+        default = type(cfg)()
+        assert cfg.kind in GROUPS[group] and type(cfg) is GROUPS[group][cfg.kind]
+        if path.stem == cfg.kind:  # the option named for its kind is the kind's defaults
+            assert cfg == default, path
+
+
+def test_model_and_optimizer_groups_compose():
+    cfg = composed("model=sum_mlp", "model.activation=tanh", "model.depth=3", "optimizer=split",
+                   "optimizer.decoder.lr=1e-4", "optimizer.decoder.weight_decay=5")
+    assert cfg.model == SumMLPConfig(activation="tanh", depth=3)
+    assert cfg.optimizer == SplitConfig(decoder=SplitConfig().decoder.__class__(lr=1e-4, weight_decay=5.0))
+    assert cfg.optimizer.settings("E") == (1e-3, 0.0) and cfg.optimizer.settings("W1") == (1e-4, 5.0)
+    assert composed().optimizer.settings("E") == composed().optimizer.settings("W3") == (0.01, 0.5)
+
+
+@pytest.mark.parametrize("overrides", [["perturbation.alpha=1.1"], ["model.depth=3"],
+                                       ["optimizer=split", "optimizer.lr=0.1"],
+                                       ["perturbation=construct", "perturbation.ks=[1]"]])
+def test_a_key_of_another_option_is_an_error(overrides):
+    with pytest.raises(ConfigCompositionException):
+        composed(*overrides)
+
+
+def test_stored_config_dict_becomes_its_options_dataclasses():
+    cfg = to_dataclass({"p": 23, "model": {"kind": "sum_mlp", "depth": 1},
+                        "perturbation": {"kind": "scale", "ks": [2], "alpha": 2.0}})
+    assert cfg.model == SumMLPConfig(depth=1) and cfg.perturbation.ks == [2] and cfg.p == 23
+    with pytest.raises(ConfigError, match="model.kind='cnn'"):
+        to_dataclass({"model": {"kind": "cnn"}})
 
 
 def test_with_override_replaces_in_place():

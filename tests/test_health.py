@@ -74,7 +74,7 @@ def test_health_survives_a_resume(tiny_cfg):
 
 
 def test_diverged_job_is_reported_and_counts_no_circles(tmp_path, tiny_cfg, caplog):
-    cfg = tiny_cfg(trials=2, steps=20, **{"optim.lr": 1e30})  # float32 overflows at once
+    cfg = tiny_cfg(trials=2, steps=20, **{"optimizer.lr": 1e30})  # float32 overflows at once
     with caplog.at_level(logging.INFO, logger="circle_survival"):
         run_job(cfg, tmp_path)
     trials = pd.read_parquet(tmp_path / "trials.parquet")

@@ -7,7 +7,7 @@ import torch
 
 from circle_survival.config import TrainConfig, flatten
 from circle_survival.logs import CONFIG_KEY, stored_config, write_job
-from circle_survival.model import layer_shapes
+from circle_survival.models.mlp import shapes as layer_shapes
 from circle_survival.trainer import TrainResult, logged_steps, train
 
 
@@ -23,7 +23,7 @@ def test_files_schema_and_values(tmp_path, tiny_cfg):
     for key, value in flatten(cfg).items():  # every config value, named as its override
         cells = [list(v) for v in trials[key]] if isinstance(value, list) else list(trials[key])
         assert cells == [value] * len(trials), key
-    assert trials["optim.weight_decay"].iloc[0] == 0.5 and trials["vary"].iloc[0] == "embedding,mlp,split"
+    assert trials["optimizer.weight_decay"].iloc[0] == 0.5 and trials["vary"].iloc[0] == "embedding,mlp,split"
     assert len(trials.init_signal.iloc[0]) == cfg.p // 2 + 1
     assert list(trials.n_circles) == [len(c) for c in trials.circles]
     assert json.loads(pq.read_schema(tmp_path / "trials.parquet").metadata[CONFIG_KEY]) == flatten(cfg)

@@ -100,5 +100,5 @@ def test_small_weight_decay_waits_its_decay_times(tiny_cfg):
     # and with no weight decay no trial stops at all.
     slow = train(tiny_cfg(**{**SETTLE, "trials": 1, "stop.decay_times": 0.4}))
     assert 80 <= slow.stopped_step[0] <= 200
-    none = train(tiny_cfg(**{**SETTLE, "trials": 1, "stop.decay_times": 0.4, "optim.weight_decay": 0.0}))
+    none = train(tiny_cfg(**{**SETTLE, "trials": 1, "stop.decay_times": 0.4, "optimizer.weight_decay": 0.0}))
     assert none.stopped_step.tolist() == [-1]

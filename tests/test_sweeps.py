@@ -93,7 +93,7 @@ def test_paper_scale_settings_follow_the_paper():
             assert cfg.d == 128, name
         if name not in ("fig5_top", "fig14"):
             assert cfg.p == 59, name
-        assert (cfg.optim.weight_decay == 0.5) == (name != "fig10"), name
+        assert (cfg.optimizer.weight_decay == 0.5) == (name != "fig10"), name
 
     fig4 = fixed("fig4", ["d=16"])
     assert fig4.freeze_embedding
@@ -118,7 +118,7 @@ def test_paper_scale_settings_follow_the_paper():
     assert fixed("fig8").snapshots.every == 100
     assert fixed("fig9", ["d=4"]).log.dense_steps >= 1000  # signals every step of the first 1000
 
-    wd = floats(swept("fig10", "paper")["optim.weight_decay"])
+    wd = floats(swept("fig10", "paper")["optimizer.weight_decay"])
     want = np.concatenate([[0], np.linspace(0.1, 1.5, 16), 10 ** np.linspace(-4, -2, 16)])
     np.testing.assert_allclose(wd, want, rtol=1e-5)
     assert sweeps.size("fig10", "paper").trials_per_job == {50}
@@ -134,7 +134,7 @@ def test_settled_estimate_waits_for_small_weight_decay():
     assert sweeps.size("fig7", "paper").settled_model_steps == 100 * sweeps.SETTLED_MEAN_STEPS
     # fig10: 50 trials per weight decay; decay 0 never stops, below 10 / (0.01 x 30,000) = 1/30
     # the rule's span (10 decay times) reaches past 30,000 steps; at 1/30..0.1 it is 10/(0.01 wd)
-    wd = floats(swept("fig10", "paper")["optim.weight_decay"])
+    wd = floats(swept("fig10", "paper")["optimizer.weight_decay"])
     per_trial = [min(30_000, max(sweeps.SETTLED_MEAN_STEPS, 1000 / w)) if w else 30_000 for w in wd]
     assert sweeps.size("fig10", "paper").settled_model_steps == pytest.approx(50 * sum(per_trial), abs=50 * 33)
 
@@ -173,7 +173,7 @@ def test_laptop_scale_cuts_only_trials_and_grid_points(name):
         assert as_set(values) <= as_set(grid["paper"][key]), key
     for job in {0: sweeps.jobs(name, "laptop")[0], -1: sweeps.jobs(name, "laptop")[-1]}.values():
         at_laptop, at_paper = job_config(name, "laptop", job), job_config(name, "paper", job)
-        # p, d, steps, optim.*, model.*, perturbation.*, log.*, ...: the paper's, for the same job
+        # p, d, steps, optimizer.*, model.*, perturbation.*, log.*, ...: the paper's, for the same job
         kept = {k: v for k, v in leaves(at_laptop).items() if k not in LAPTOP_CHANGES}
         assert kept == {k: v for k, v in leaves(at_paper).items() if k not in LAPTOP_CHANGES}
         assert at_laptop.scale == "laptop" and at_laptop.trials <= at_paper.trials
@@ -191,7 +191,7 @@ def test_laptop_scale_keeps_what_the_claims_read():
     assert 59 in ints("fig5_top", "p") and 128 in ints("fig5_bottom", "d")  # circles at the default
     d = ints("fig4", "d")  # frozen dip: at least two d within 10 below p = 59, two above
     assert len([x for x in d if 49 <= x < 59]) >= 2 and len([x for x in d if 59 < x <= 69]) >= 2
-    assert "0" in swept("fig10", "laptop")["optim.weight_decay"]  # weight decay 0 keeps all
+    assert "0" in swept("fig10", "laptop")["optimizer.weight_decay"]  # weight decay 0 keeps all
     assert len(swept("fig6_middle", "laptop")["perturbation.alpha"]) >= 3  # a slope needs 3 points
     assert ints("fig11", "d") == ints("fig5_bottom", "d")  # fig11's right panel is fig5_bottom's
     fig11, fig5 = sweeps.size("fig11", "laptop"), sweeps.size("fig5_bottom", "laptop")

@@ -27,7 +27,8 @@ from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import OmegaConf
 
-from circle_survival.config import ConfigError, TrainConfig, hydra_resolving, to_dataclass, validate
+from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate
+from circle_survival.hydra_setup import hydra_resolving
 from circle_survival.job import is_complete
 from circle_survival.leftovers import discard_leftovers
 

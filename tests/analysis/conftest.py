@@ -104,7 +104,7 @@ FIGURE_SWEEPS = {
     "fig7": ([dict(p=11, d=16, trials=30, vary="mlp,split", steps=20, **{"log.dense_steps": 10})], {}),
     "fig8": ([dict(p=11, d=16, trials=1, steps=400, **{"log.dense_steps": 10, "log.every": 100})], {"snapshot_every": 100}),
     "fig9": ([dict(p=11, d=d, trials=2, steps=200, **{"log.dense_steps": 200}) for d in (4, 8)], {}),
-    "fig10": ([dict(p=11, d=16, trials=4, steps=10, **{"log.dense_steps": 5, "optim.weight_decay": w})
+    "fig10": ([dict(p=11, d=16, trials=4, steps=10, **{"log.dense_steps": 5, "optimizer.weight_decay": w})
                for w in (1e-4, 1e-3, 0.1, 0.5, 1.5)], {}),
     "fig11": ([dict(p=11, d=d, trials=4, steps=10, **{"log.dense_steps": 5}) for d in (8, 16)], {}),
     "fig12": ([dict(p=11, d=8, trials=1, steps=300, **{"log.dense_steps": 10, "log.every": 50, **pert})
@@ -119,7 +119,7 @@ FIGURE_SWEEPS = {
 
 def planted_circles(cfg: dict) -> int:
     """Circle counts planted in the figure data: up with p and d, down with weight decay."""
-    wd = cfg["optim.weight_decay"]
+    wd = cfg["optimizer.weight_decay"]
     return (cfg["p"] - 5) // 2 + cfg["d"] // 16 - (wd > 0.01) - (wd > 1.0)
 
 

@@ -26,7 +26,7 @@ def test_trends_recover_the_planted_slopes(checked):
     trials, rows = checked
     for start, sweep, x, transform in (("circles rise with p (d", "fig5_top", "p", None),
                                        ("circles rise with d", "fig5_bottom", "d", None),
-                                       ("circles fall as weight", "fig10", "optim.weight_decay", np.log10)):
+                                       ("circles fall as weight", "fig10", "optimizer.weight_decay", np.log10)):
         claim = find(rows, start)
         slope = planted_slope(trials, sweep, x, transform or (lambda v: v))
         assert claim.ours.startswith(f"slope {slope:+.3g}") and claim.agree

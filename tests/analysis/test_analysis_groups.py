@@ -70,7 +70,7 @@ def test_fixed_values_without_columns_lists_every_shared_setting(trained, tmp_pa
     trials, _ = jobs.load_trials([trained.copy(tmp_path, d=8)])
     fixed = groups.fixed_values(trials)
     for setting in ("d = 8", "steps = 300", "trials = 3", "circles.rule = threshold", "circles.threshold = 6",
-                    "freeze_embedding = False", "optim.eps = 1e-08", "perturbation.kind = none"):
+                    "freeze_embedding = False", "optimizer.eps = 1e-08", "perturbation.kind = none"):
         assert setting in fixed
     assert not [f for f in fixed if f.startswith(("p = ", "perturbation.alpha", "perturbation.ks"))]
-    assert fixed.index("d = 8") < fixed.index("steps = 300") < fixed.index("optim.lr = 0.01")  # schema order
+    assert fixed.index("d = 8") < fixed.index("steps = 300") < fixed.index("optimizer.lr = 0.01")  # schema order

@@ -63,9 +63,9 @@ def test_circles_of_a_single_condition_is_refused(trained, tmp_path):
 def test_text_and_wide_keys_get_category_and_log_axes(trained):
     trials, _ = jobs.load_trials([trained.root])
     decay = {7: 1e-4, 11: 1e-2, 13: 1.0}  # stand-ins: the axis follows the values, not the key
-    relabelled = trials.assign(**{"optim.weight_decay": trials["p"].map(decay),
+    relabelled = trials.assign(**{"optimizer.weight_decay": trials["p"].map(decay),
                                   "model.mlp_init": trials["d"].map({8: "default", 12: "normal"})})
-    fig = sweep_figures.circles(relabelled, keys=["optim.weight_decay", "model.mlp_init"])
+    fig = sweep_figures.circles(relabelled, keys=["optimizer.weight_decay", "model.mlp_init"])
     wd, init = fig.axes
     assert wd.get_xscale() == "log" and init.get_xscale() == "linear"
     assert [t.get_text() for t in init.get_xticklabels()] == ["default", "normal"]
