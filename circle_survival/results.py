@@ -1,4 +1,4 @@
-"""Parquet logs of one job, written so that nothing partial ever looks complete.
+"""Parquet results of one job, written so that nothing partial ever looks complete.
 
     write_job(out_dir, cfg, result)     # signals, metrics, params, then trials.parquet
     stored_config(out_dir)              # flat config of a complete job, or None
