@@ -13,7 +13,7 @@ import time
 import torch
 
 from circle_survival.config import TrainConfig
-from circle_survival.heap import keep_freed_memory
+from circle_survival.cpu_speed import keep_freed_memory
 from circle_survival.reference import PlainModel, train_plain
 from circle_survival.trainer import Trainer
 

@@ -25,11 +25,10 @@ import numpy as np
 import torch
 
 from .config import ConfigError, TrainConfig, validate
+from .cpu_speed import flushed_denormals, keep_freed_memory
 from .data import all_pairs, split
-from .denormals import flushed_denormals
 from .fourier import Settled, half, settling_steps, spectrum, threshold_ratio
 from .health import Health
-from .heap import keep_freed_memory
 from .model import NAMES, forward, init_params, loss_and_grads, pair_rows, per_trial_loss
 from .optimizer import MOMENTS, TrialAdamW
 from .perturbation import perturb
