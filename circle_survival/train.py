@@ -27,7 +27,7 @@ from hydra_plugins.circle_survival_launcher import register as register_launcher
 
 from .config import SWEEPS_DIR, ConfigError, TrainConfig, leaves, to_dataclass
 from .job import CHECKPOINT, Interrupted, JobRunning, ResultsNotWritten, oserror_text, run_job
-from .leftovers import discard_leftovers
+from .rejected import discard_leftovers
 
 log = logging.getLogger("circle_survival")
 
