@@ -25,6 +25,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
+from .keys import RUNTIME_KEYS
+
 PARTS = ("embedding", "mlp", "split")  # what `vary` may name
 MLP_INITS = ("default", "normal")
 DTYPES = ("float32", "float64")
@@ -149,10 +151,6 @@ class TrainConfig:
     snapshots: SnapshotsConfig = field(default_factory=SnapshotsConfig)
     stop: StopConfig = field(default_factory=StopConfig)
 
-
-# Keys that do not change the experiment, at most the float rounding (like the device):
-# left out of output directory names and result columns.
-RUNTIME_KEYS = ("device", "force", "progress", "block_trials", "threads", "checkpoint_every")
 
 ConfigStore.instance().store(name="train_schema", node=TrainConfig)
 
