@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 
 from analysis import jobs, stats
+from circle_survival.keys import RUNTIME_KEYS
 
 # Config that shards or records a run without changing what is sampled: jobs that
-# differ only here are replicates of one condition, not different conditions.
-REPLICATE_COLUMNS = ("trials", "trial_offset", "seed", "device", "log.dense_steps", "log.every")
+# differ only here are replicates of one condition, not different conditions. Of the
+# runtime keys only `device` is a column; the rest are here so that none is missed.
+REPLICATE_COLUMNS = (*RUNTIME_KEYS, "trials", "trial_offset", "seed", "log.dense_steps", "log.every")
 ADHOC = "adhoc"  # the group of runs without a sweep name (as the trainer's multirun/adhoc/)
 FULL_SCALE = "paper"  # the scale a group's name leaves unsaid
 

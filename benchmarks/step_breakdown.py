@@ -17,8 +17,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from circle_survival.config import TrainConfig
-from circle_survival.denormals import flushed_denormals
-from circle_survival.heap import keep_freed_memory
+from circle_survival.cpu_speed import flushed_denormals, keep_freed_memory
 from circle_survival.trainer import Trainer
 from train_speed import plain_ms
 

@@ -20,6 +20,8 @@ from typing import Any
 from hydra.errors import CompactHydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from .keys import RUNTIME_KEYS
+
 PARTS = ("embedding", "mlp", "split")  # what `vary` may name ("mlp": every parameter but E)
 MLP_INITS = ("default", "normal")
 ACTIVATIONS = ("silu", "relu", "tanh")
@@ -229,10 +231,6 @@ class TrainConfig:
     stop: StopConfig = field(default_factory=StopConfig)
 
 
-# Keys that do not change the experiment, at most the float rounding (like the device):
-# left out of output directory names and result columns.
-RUNTIME_KEYS = ("device", "force", "progress", "block_trials", "threads", "checkpoint_every",
-                "backward")
 
 
 @dataclass

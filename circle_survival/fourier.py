@@ -3,6 +3,7 @@
     s = spectrum(E)                  # (..., p): ||F_k|| for k = 0..p-1 (Eq. 1, norm over d)
     alive = survivors(s, "two_mean") # (..., p//2 + 1) bool over k = 0..p//2
     circle_list(alive[0])            # [2, 8, 22, 23]
+    circle_lists(S, "two_mean")      # [[2, 8, 22, 23], [5]]: one list per trial of S (T, p)
 
 F_k = sum_n exp(-2 pi i k n / p) E_n is the FFT along the token axis; for real E,
 F_{p-k} is the conjugate of F_k, so k and p - k are one circle.
@@ -51,6 +52,14 @@ def survivors(full, rule: str = "two_mean", threshold: float = 10.0) -> np.ndarr
 def circle_list(alive: np.ndarray) -> list[int]:
     """The surviving k of one trial's mask (p//2 + 1,), ascending."""
     return [int(k) for k in np.flatnonzero(alive)]
+
+
+def circle_lists(full, rule: str = "two_mean", threshold: float = 10.0) -> list[list[int]]:
+    """Each trial's surviving circles under the rule, from full spectra (T, p).
+
+        circle_lists(final_spectrum, "threshold", 14.0)   # [[3], [1, 5]]
+    """
+    return [circle_list(alive) for alive in survivors(full, rule, threshold)]
 
 
 def threshold_ratio(full: torch.Tensor, rule: str = "two_mean", threshold: float = 10.0) -> torch.Tensor:

@@ -35,7 +35,7 @@ import torch
 from .config import ConfigError, TrainConfig, flatten, validate
 from .fourier import settling_steps
 from .health import SPIKE_AFTER, SPIKE_FACTOR
-from .logs import FILES, end_steps, stored_config, trial_circles, write_job
+from .results import FILES, end_steps, stored_config, trial_circles, write_job
 from .trainer import Trainer, TrainResult
 
 log = logging.getLogger("circle_survival")

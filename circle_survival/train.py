@@ -28,7 +28,7 @@ from hydra_plugins.circle_survival_launcher import register as register_launcher
 from .config import GROUPS, ConfigError, TrainConfig, known_leaves, leaves, to_dataclass
 from .hydra_setup import SWEEPS_DIR
 from .job import CHECKPOINT, Interrupted, JobRunning, ResultsNotWritten, oserror_text, run_job
-from .leftovers import discard_leftovers
+from .rejected import discard_leftovers
 
 log = logging.getLogger("circle_survival")
 

@@ -25,11 +25,10 @@ import numpy as np
 import torch
 
 from .config import ConfigError, TrainConfig, validate
+from .cpu_speed import flushed_denormals, keep_freed_memory
 from .data import all_pairs, split
-from .denormals import flushed_denormals
 from .fourier import Settled, half, settling_steps, spectrum, threshold_ratio
 from .health import Health
-from .heap import keep_freed_memory
 from .loss import mean_cross_entropy
 from .models import init_params, training_path
 from .optimizer import MOMENTS, TrialAdamW

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from circle_survival.fourier import (Settled, circle_list, half, settling_steps, spectrum, survivors,
-                                    threshold_ratio)
+from circle_survival.fourier import (Settled, circle_list, circle_lists, half, settling_steps, spectrum,
+                                    survivors, threshold_ratio)
 
 
 def planted(p: int, d: int, ks: list[int], amp: float = 5.0, noise: float = 0.0, seed: int = 0):
@@ -63,6 +63,7 @@ def test_half_and_batches():
     assert half(s).shape == (2, 6)
     alive = survivors(s, "two_mean")
     assert [circle_list(a) for a in alive] == [[1], [2, 4]]
+    assert circle_lists(s, "two_mean") == [[1], [2, 4]]  # the rule results.py records
 
 
 def test_unknown_rule_is_rejected():

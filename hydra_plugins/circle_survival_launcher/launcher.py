@@ -30,7 +30,7 @@ from omegaconf import OmegaConf
 from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate
 from circle_survival.hydra_setup import hydra_resolving
 from circle_survival.job import is_complete
-from circle_survival.leftovers import discard_leftovers
+from circle_survival.rejected import discard_leftovers
 
 log = logging.getLogger(__name__)
 REPORT = "failed_jobs.txt"

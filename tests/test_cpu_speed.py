@@ -1,15 +1,18 @@
-"""heap.keep_freed_memory: blocks up to 32 MB come from the heap and stay there once freed."""
+"""cpu_speed: freed memory stays in the process, and denormals are flushed in every thread."""
 import ctypes
 import subprocess
 import sys
 
 import pytest
+import torch
+
+from circle_survival.cpu_speed import flushed_denormals, set_flush_denormal
 
 # Run in a fresh interpreter: the thresholds are process-wide and glibc's dynamic ones
 # depend on what the process freed before.
 CHILD = """
 import ctypes, sys, torch
-from circle_survival.heap import keep_freed_memory
+from circle_survival.cpu_speed import keep_freed_memory
 class Info(ctypes.Structure):
     _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
                                                "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
@@ -37,3 +40,25 @@ def test_blocks_come_from_the_heap_and_stay(mode, from_mmap, from_heap):
     assert (mapped >= 24) == from_mmap
     # The heap may have had a few MB free already: it grows by a little less than 24 MB.
     assert (heap >= 16) == from_heap and (heap_after_free >= 16) == from_heap
+
+
+TINY = 1e-39  # a denormal float32
+
+
+def denormal_silu() -> torch.Tensor:
+    # silu(x) ~ x / 2 for tiny x: a denormal result, unless denormals are flushed. The
+    # tensor is large enough for torch to split the work across its threads.
+    return torch.nn.functional.silu(torch.full((2_000_000,), TINY))
+
+
+def test_flushed_in_every_thread_and_restored_after():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the suite runs single-threaded; this needs the worker too
+    try:
+        assert denormal_silu().count_nonzero() > 0  # not flushed by default
+        with flushed_denormals(torch.device("cpu")):
+            assert denormal_silu().count_nonzero() == 0  # in the main thread AND the worker
+        assert denormal_silu().count_nonzero() == 2_000_000
+    finally:
+        set_flush_denormal(False)
+        torch.set_num_threads(before)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from circle_survival.config import TrainConfig, flatten
-from circle_survival.logs import CONFIG_KEY, stored_config, write_job
 from circle_survival.models.mlp import shapes as layer_shapes
+from circle_survival.results import CONFIG_KEY, stored_config, write_job
 from circle_survival.trainer import TrainResult, logged_steps, train
 
 

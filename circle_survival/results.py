@@ -1,4 +1,4 @@
-"""Parquet logs of one job, written so that nothing partial ever looks complete.
+"""Parquet results of one job, written so that nothing partial ever looks complete.
 
     write_job(out_dir, cfg, result)     # signals, metrics, params, then trials.parquet
     stored_config(out_dir)              # flat config of a complete job, or None
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .config import SCHEMA_VERSION, TrainConfig, flatten
-from .fourier import circle_list, half, survivors
+from .fourier import circle_lists, half
 from .trainer import METRICS, TrainResult
 
 FILES = ("signals.parquet", "metrics.parquet", "params.parquet", "trials.parquet")
@@ -97,9 +97,8 @@ def params_table(result: TrainResult) -> pa.Table:
 def trial_circles(cfg: TrainConfig, result: TrainResult) -> list[list[int] | None]:
     """Surviving circles of each trial under the configured rule; None for a diverged
     trial (its NaN signals would otherwise count as no circles)."""
-    alive = survivors(result.final_spectrum, cfg.circles.rule, cfg.circles.threshold)
-    return [None if diverged >= 0 else circle_list(row)
-            for row, diverged in zip(alive, result.diverged_step)]
+    circles = circle_lists(result.final_spectrum, cfg.circles.rule, cfg.circles.threshold)
+    return [None if diverged >= 0 else c for c, diverged in zip(circles, result.diverged_step)]
 
 
 def _step_or_null(steps: np.ndarray) -> pa.Array:
