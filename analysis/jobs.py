@@ -26,9 +26,10 @@ import pyarrow.parquet as pq
 SCHEMA_VERSION = 2
 # Version 1 (before the model and optimizer config groups) is read as version 2: its model
 # was the paper's (model.kind mlp), its optimizer AdamW under `optim.*`, and it stored every
-# perturbation field whatever the kind; `_upgrade_v1` maps it.
+# perturbation field whatever the kind; `_upgrade_v1` maps it. Version 2 stores the fields
+# of the trial's perturbation kind only, these:
 READABLE_VERSIONS = (1, 2)
-V1_PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "random", "top", "source"),
+PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "random", "top", "source"),
                           "construct": ("scale", "eps", "r")}
 TRIALS = "trials.parquet"
 OUTPUTS = ("signals.parquet", "metrics.parquet", "params.parquet")
@@ -293,7 +294,7 @@ def _upgrade_v1(trials: pd.DataFrame) -> pd.DataFrame:
         field = column.split(".", 1)[1]
         if field in ("kind", "applied"):
             continue
-        used = kinds.map(lambda kind: field in V1_PERTURBATION_FIELDS.get(kind, ()))
+        used = kinds.map(lambda kind: field in PERTURBATION_FIELDS.get(kind, ()))
         trials[column] = trials[column].where(~old | used)
     return trials
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis import fourier
+from analysis.jobs import PERTURBATION_FIELDS, SCHEMA_VERSION
 
 I32, I64, F32, F64, STR, BOOL = pa.int32(), pa.int64(), pa.float32(), pa.float64(), pa.string(), pa.bool_()
 LIST_I32, LIST_F32 = pa.list_(I32), pa.list_(F32)
@@ -23,7 +24,7 @@ LIST_I32, LIST_F32 = pa.list_(I32), pa.list_(F32)
 CONFIG_TYPES = {
     "p": I64, "d": I64, "steps": I64, "trials": I64, "trial_offset": I64, "seed": I64, "init_seed": I64,
     "vary": STR, "train_frac": F64, "freeze_embedding": BOOL, "dtype": STR, "device": STR, "sweep": STR,
-    "model.width": I64, "model.mlp_init": STR,
+    "model.kind": STR, "model.width": I64, "model.mlp_init": STR, "optimizer.kind": STR,
     "optimizer.lr": F64, "optimizer.weight_decay": F64, "optimizer.beta1": F64, "optimizer.beta2": F64, "optimizer.eps": F64,
     "log.dense_steps": I64, "log.every": I64, "circles.rule": STR, "circles.threshold": F64,
     "perturbation.kind": STR, "perturbation.ks": LIST_I32, "perturbation.alpha": F64,
@@ -35,7 +36,8 @@ CONFIG_TYPES = {
 DEFAULTS = {
     "p": 59, "d": 128, "steps": 30000, "trials": 4, "trial_offset": 0, "seed": 0, "init_seed": 0,
     "vary": "embedding,mlp,split", "train_frac": 0.8, "freeze_embedding": False, "dtype": "float32",
-    "device": "cpu", "sweep": "", "model.width": 100, "model.mlp_init": "default",
+    "device": "cpu", "sweep": "", "model.kind": "mlp", "model.width": 100, "model.mlp_init": "default",
+    "optimizer.kind": "adamw",
     "optimizer.lr": 0.01, "optimizer.weight_decay": 0.5, "optimizer.beta1": 0.9, "optimizer.beta2": 0.999, "optimizer.eps": 1e-8,
     "log.dense_steps": 1000, "log.every": 100, "circles.rule": "two_mean", "circles.threshold": 10.0,
     "perturbation.kind": "none", "perturbation.ks": [], "perturbation.alpha": 1.0,
@@ -64,7 +66,10 @@ def trials_table(cfg: dict, circles, init_signal, final_signal=None, applied=Non
     losses = losses or {}
     columns = {"trial": pa.array(cfg["trial_offset"] + np.arange(n), I32)}
     for name, kind in CONFIG_TYPES.items():
-        columns[name] = pa.array([cfg[name]] * n, kind)
+        group, _, field = name.partition(".")
+        unused = group == "perturbation" and field != "kind" and \
+            field not in PERTURBATION_FIELDS[cfg["perturbation.kind"]]
+        columns[name] = pa.array([None if unused else cfg[name]] * n, kind)  # another kind's: null
     columns |= {
         "n_circles": pa.array([len(c) for c in circles], I32),
         "circles": pa.array([sorted(int(k) for k in c) for c in circles], LIST_I32),
@@ -73,7 +78,7 @@ def trials_table(cfg: dict, circles, init_signal, final_signal=None, applied=Non
     }
     for name in ("final_train_loss", "final_test_loss", "final_train_acc", "final_test_acc"):
         columns[name] = pa.array(np.broadcast_to(losses.get(name, 0.0), n), F32)
-    columns["schema_version"] = pa.array([1] * n, I32)
+    columns["schema_version"] = pa.array([SCHEMA_VERSION] * n, I32)
     applied = [[]] * n if applied is None else [list(a) for a in applied]
     columns["perturbation.applied"] = pa.array(applied, LIST_I32)
     return pa.table(columns)

@@ -1,4 +1,5 @@
 import numpy as np
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
@@ -21,7 +22,7 @@ def test_load_trials_reads_good_jobs_and_skips_bad_ones_with_reasons(planted):
     reasons = {s.path.split("/")[-1]: s.reason for s in skipped}
     assert {k: v.split(":")[0] for k, v in reasons.items()} == planted.bad_reasons
     assert reasons["short"] == "incomplete: 1 of 2 trials"
-    assert reasons["version2"] == "different schema: schema_version 2, expected 1"
+    assert reasons["version2"] == "different schema: schema_version 3, expected one of 1, 2"
     assert reasons["no_circles"] == "different schema: no column 'circles'"
     # the numbers of the good jobs are intact
     assert trials.groupby("p")["n_circles"].sum().to_dict() == {11: 12, 13: 30}
@@ -77,3 +78,27 @@ def test_list_matrix_refuses_mixed_lengths(planted):
     with pytest.raises(ValueError, match="mixed p"):
         jobs.list_matrix(trials["init_signal"])
     np.testing.assert_array_equal(jobs.list_matrix(trials.query("p == 13")["init_signal"]).shape, (10, 7))
+
+
+def test_version1_jobs_read_as_version2(tmp_path):
+    # A job written before the config groups: optim.* columns, every perturbation field.
+    v2 = synthetic.trials_table(synthetic.config(trials=2, **{"perturbation.kind": "scale", "perturbation.ks": [3],
+                                                   "perturbation.alpha": 1.5}), [[3], [3, 4]], np.ones((2, 6)))
+    v1 = v2.drop_columns(["model.kind", "optimizer.kind"])
+    v1 = v1.rename_columns([c.replace("optimizer.", "optim.") for c in v1.column_names])
+    for name in ("perturbation.top", "perturbation.r"):  # version 1 stored them for every kind
+        v1 = v1.set_column(v1.schema.get_field_index(name), name, pa.array([0, 0] if name.endswith("top")
+                                                                            else [1.0, 1.0], v1.schema.field(name).type))
+    v1 = v1.set_column(v1.schema.get_field_index("schema_version"), "schema_version", pa.array([1, 1], pa.int32()))
+    synthetic.write_job(tmp_path / "old", v1)
+    synthetic.write_job(tmp_path / "new", v2.set_column(0, "trial", pa.array([0, 1], pa.int32())))
+    trials, skipped = jobs.load_trials([tmp_path])
+    assert skipped == [] and len(trials) == 4
+    assert not any(c.startswith("optim.") for c in trials.columns)
+    assert (trials["optimizer.lr"] == 0.01).all() and (trials["model.kind"] == "mlp").all()
+    assert (trials["optimizer.kind"] == "adamw").all()
+    assert trials["perturbation.top"].isna().all() and trials["perturbation.r"].isna().all()
+    assert (trials["perturbation.alpha"] == 1.5).all() and (trials["perturbation.ks"] == "3").all()
+    # old and new jobs of one condition group together
+    assert trials.drop(columns=["job", "schema_version"]).astype(str).drop_duplicates(
+        subset=[c for c in trials.columns if c.startswith(("optimizer.", "perturbation.", "model."))]).shape[0] == 1
