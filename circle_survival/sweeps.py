@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from .config import SCALES, SETTLED_SWEEPS, SWEEPS_DIR, StopConfig, hydra_resolving
+from .config import SCALES, SETTLED_SWEEPS, SWEEPS_DIR, StopConfig
 from .fourier import settling_steps
+from .hydra_compat import set_hydra_config, sweep_jobs
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # Paper order; `names()` appends any other sweep file after these.
@@ -90,8 +89,7 @@ def jobs(name: str, scale: str = "paper", cfg: DictConfig | None = None) -> list
     cfg = composed(name, scale) if cfg is None else cfg
     node = cfg.hydra.sweeper.params  # None where the sweep is one job
     params = OmegaConf.to_container(node, resolve=True) if node is not None else {}
-    parsed = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()])
-    return BasicSweeper.split_arguments(parsed, max_batch_size=None)[0]
+    return sweep_jobs([f"{k}={v}" for k, v in params.items()])
 
 
 def size(name: str, scale: str = "paper") -> Size:
@@ -115,7 +113,7 @@ def size(name: str, scale: str = "paper") -> Size:
         model_steps += trials * steps
         settled_steps += trials * int(min(steps, max(SETTLED_MEAN_STEPS, earliest)))
         per_job.add(trials)
-    with hydra_resolving(cfg):  # a sweep picks stop.kind by scale from `${hydra:runtime.choices.stop}`
+    with set_hydra_config(cfg):  # a sweep picks stop.kind by scale from `${hydra:runtime.choices.stop}`
         stops_settled = cfg.stop.kind == "settled"
     return Size(len(job_list), total_trials, model_steps, per_job, settled_steps, stops_settled)
 

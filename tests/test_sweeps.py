@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
 from circle_survival import sweeps
 from circle_survival.config import (SCALES, SETTLED_SWEEPS, ConfigError, TrainConfig, by_scale, leaves,
                                     to_dataclass, validate)
+from circle_survival.hydra_compat import set_hydra_config
 from circle_survival.trainer import logged_steps, snapshot_steps
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -33,10 +33,10 @@ def swept(name: str, scale: str) -> dict[str, list[str]]:
 def job_config(name: str, scale: str, overrides: list[str]):
     """One job's config as the task function sees it (Hydra's resolvers answering)."""
     cfg = sweeps.composed(name, scale, tuple(overrides))
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return to_dataclass(cfg)
+    with set_hydra_config(cfg):
+        with open_dict(cfg):
+            del cfg["hydra"]
+        return to_dataclass(cfg)
 
 
 def test_one_sweep_file_per_figure():
