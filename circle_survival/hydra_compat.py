@@ -8,6 +8,7 @@
     job_error(ret)                      # a failed JobReturn's exception, not raised
     submitit_executor(launcher)         # the submitit executor a submitit launcher would use
     submitit_job_args(["p=5"], 3)       # the arguments of that launcher's call for job #3
+    register_plugins("hydra_plugins.circle_survival_launcher.launcher")   # Hydra can use them
 
 pyproject.toml pins hydra-core below 1.4 and hydra-submitit-launcher below 1.3;
 tests/test_hydra_compat.py has one test per item below, which fails when an upgrade
@@ -27,9 +28,15 @@ changes it:
   name), `params` (the launcher's config), the `config` and `hydra_context` its `setup()`
   stores, and the arguments of its `__call__` (one job). The reporting launchers submit
   the jobs themselves (launcher.py) to skip complete ones and wait for every job.
+- Plugin discovery: Hydra finds plugins by scanning the `hydra_plugins` namespace
+  package, which an editable install hides from it; `register_plugins` names ours to it
+  with the public `Plugins.register`. Hydra instantiates plugins only from modules under
+  `hydra_plugins.`, by the `_target_` names of conf/hydra/launcher/.
 """
 from __future__ import annotations
 
+import importlib
+import inspect
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
@@ -37,11 +44,13 @@ from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.plugins import Plugins
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn
+from hydra.plugins.plugin import Plugin
 from omegaconf import DictConfig, OmegaConf
 
-__all__ = ["BasicLauncher", "job_error", "set_hydra_config", "submitit_cluster",
+__all__ = ["BasicLauncher", "job_error", "register_plugins", "set_hydra_config", "submitit_cluster",
            "submitit_executor", "submitit_job_args", "sweep_jobs"]
 
 
@@ -115,3 +124,16 @@ def submitit_job_args(overrides: Sequence[str], idx: int) -> tuple:
     """
     return list(overrides), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()
 
+
+def register_plugins(module: str) -> list[type]:
+    """Name every Hydra plugin class defined in `module` (under `hydra_plugins.`) to Hydra;
+    returns them.
+
+        register_plugins("hydra_plugins.circle_survival_launcher.launcher")
+    """
+    loaded = importlib.import_module(module)
+    found = [cls for _, cls in inspect.getmembers(loaded, inspect.isclass)
+             if cls.__module__ == module and issubclass(cls, Plugin) and not inspect.isabstract(cls)]
+    for cls in found:
+        Plugins.instance().register(cls)
+    return found

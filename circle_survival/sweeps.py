@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
+from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
 from .config import SCALES, SETTLED_SWEEPS, SWEEPS_DIR, StopConfig
@@ -37,6 +38,11 @@ ORDER = ("fig2", "fig3", "fig4", "fig5_top", "fig5_bottom", "fig6_left", "fig6_m
 # seed 0, 3,475 over 4 of seed 1). Only an estimate's input: `Size.settled_model_steps`
 # assumes each trial stops then, or as soon as its rule allows, whichever is later.
 SETTLED_MEAN_STEPS = 4000
+
+
+class SweepFailed(CompactHydraException):
+    """Some jobs of a sweep failed; the message lists them. Raised by the launchers
+    (hydra_plugins/circle_survival_launcher), reported by train.py."""
 
 
 @dataclass

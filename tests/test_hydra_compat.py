@@ -6,6 +6,7 @@ import inspect
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.launcher import Launcher
 from hydra_plugins.hydra_submitit_launcher.config import LocalQueueConf, SlurmQueueConf
@@ -13,8 +14,8 @@ from hydra_plugins.hydra_submitit_launcher.submitit_launcher import (BaseSubmiti
                                                                      SlurmLauncher)
 from omegaconf import OmegaConf
 
-from circle_survival.hydra_compat import (BasicLauncher, job_error, set_hydra_config, submitit_cluster,
-                                          submitit_executor, submitit_job_args, sweep_jobs)
+from circle_survival.hydra_compat import (BasicLauncher, job_error, register_plugins, set_hydra_config,
+                                          submitit_cluster, submitit_executor, submitit_job_args, sweep_jobs)
 
 CHANGED = "changed in this Hydra version; see circle_survival/hydra_compat.py"
 
@@ -79,3 +80,12 @@ def test_submitit_job_args_match_the_launchers_call():
     overrides, job_dir_key, job_num, job_id, state = submitit_job_args(("p=5",), 3)
     assert (overrides, job_dir_key, job_num, job_id) == (["p=5"], "hydra.sweep.dir", 3, "job_id_for_3")
     assert isinstance(state, dict)
+
+
+def test_register_plugins_names_our_launchers_to_hydra():
+    module = "hydra_plugins.circle_survival_launcher.launcher"
+    found = register_plugins(module)
+    assert sorted(cls.__name__ for cls in found) == ["CheckedBasicLauncher", "LocalLauncher", "SlurmLauncher"]
+    assert set(found) <= set(Plugins.instance().discover(Launcher)), f"Plugins.register {CHANGED}"
+    assert all(Plugins.is_in_toplevel_plugins_module(f"{module}.{cls.__name__}") for cls in found), \
+        f"Hydra's plugin namespace {CHANGED}"

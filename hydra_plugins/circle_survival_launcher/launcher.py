@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
-from hydra.errors import CompactHydraException
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from omegaconf import OmegaConf
 
@@ -29,13 +28,10 @@ from circle_survival.hydra_compat import (BasicLauncher, job_error, set_hydra_co
                                           submitit_executor, submitit_job_args)
 from circle_survival.job import is_complete
 from circle_survival.leftovers import discard_leftovers
+from circle_survival.sweeps import SweepFailed
 
 log = logging.getLogger(__name__)
 REPORT = "failed_jobs.txt"
-
-
-class SweepFailed(CompactHydraException):
-    """Some jobs of a sweep failed; the message lists them."""
 
 
 class _Checked:
