@@ -16,9 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from analysis import synthetic  # noqa: E402
+from analysis import synthetic
 
 
 def pytest_configure(config):

@@ -82,6 +82,17 @@ def test_scripts_run_from_the_repo_root(script, planted, tmp_path):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("how", ["path", "module"])
+def test_aggregate_runs_from_any_directory(how, planted, tmp_path):
+    """`python /checkout/analysis/aggregate.py` and `python -m analysis.aggregate` from a
+    folder outside the checkout: the installed `analysis` package answers its imports."""
+    command = [str(REPO / "analysis" / "aggregate.py")] if how == "path" else ["-m", "analysis.aggregate"]
+    done = subprocess.run([sys.executable, *command, str(planted.root), "--out", str(tmp_path / "out")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "groups.csv").exists()
+
+
 def test_unusable_sweep_data_is_a_listed_skip(tmp_path, capsys):
     # a fig6_middle job written by a trainer without perturbation columns
     cfg = synthetic.config(p=11, d=8, trials=2, sweep="fig6_middle")
