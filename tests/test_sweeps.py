@@ -65,7 +65,9 @@ def floats(values):
 
 
 def test_paper_scale_settings_follow_the_paper():
-    """Known answers: paper-facts.md, table "Experiments, with the settings the authors used"."""
+    """Known answers: each figure's settings in the paper (Survival of the Fittest
+    Representation: the figure captions, Sections 3-4, Appendices A-F), completed from
+    the authors' code (linked from the paper) where the text is silent."""
     primes = [p for p in range(13, 128) if all(p % q for q in range(2, p))]
     expect = {  # name: (swept values, trials per job)
         "fig4": ({"d": list(range(16, 129))}, 5),

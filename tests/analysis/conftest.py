@@ -1,4 +1,4 @@
-"""Job trees shared by the analysis tests: synthetic ones with planted answers (schema.md,
+"""Job trees shared by the analysis tests: synthetic ones with planted answers (docs/schema.md,
 v1), and one real ad-hoc multirun trained by the trainer (`trained`)."""
 from __future__ import annotations
 
