@@ -45,7 +45,7 @@ def test_missing_root_is_one_error_line(tmp_path, capsys):
 
 
 def test_figures_draws_every_paper_figure(figure_data, tmp_path, capsys):
-    names = list(paper_figures.FIGURES)  # each sweep's own figures: test_analysis_figures.py, test_end_to_end.py
+    names = list(paper_figures.FIGURES)  # each sweep's own figures: test_figures.py, test_end_to_end.py
     assert figures.main([str(figure_data.root), "--out", str(tmp_path), "--only", *names]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1] == f"{len(names)} of {len(names)} figures drawn in {tmp_path}"
