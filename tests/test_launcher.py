@@ -3,7 +3,7 @@ the same code path as `hydra/launcher=slurm`, without a cluster."""
 import subprocess
 import sys
 
-from cli import TINY, run
+from tests.helpers.cli import TINY, run
 
 
 def test_circle_survival_does_not_import_its_launcher_plugin():

@@ -4,7 +4,7 @@ import torch
 
 from circle_survival.reference import PlainModel, train_plain
 from circle_survival.trainer import Trainer, logged_steps, snapshot_steps, train
-from crash import run_until
+from tests.helpers.crash import run_until
 
 
 @pytest.mark.parametrize("block, one_per_block", [(1, False), (0, False), (3, False), (3, True)])
