@@ -1,4 +1,4 @@
-"""Analysis of circle-survival job outputs (parquet files only, see briefs/schema.md).
+"""Analysis of circle-survival job outputs (parquet files only, see docs/schema.md).
 
 Four commands, run from the repository root (no ROOT: multirun/ and outputs/; output
 under analysis-out/ unless --out says otherwise):

@@ -16,14 +16,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the package from the repo root, not analysis/
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-import pandas as pd  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-
-from analysis import command, groups, jobs, survival  # noqa: E402
+from analysis import command, groups, jobs, survival
 
 SHOWN_ROWS = 40  # groups printed; the csv has them all
 SHOWN_FREQUENCIES = 8  # per p, most often surviving first

@@ -23,13 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-if __package__ in (None, ""):  # run as a script: import the package from the repo root, not analysis/
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
+import pandas as pd
+from tqdm import tqdm
 
-import pandas as pd  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from analysis import command, figdata, groups, jobs, ode, paper_figures, plotting, sweep_figures  # noqa: E402
+from analysis import command, figdata, groups, jobs, ode, paper_figures, plotting, sweep_figures
 
 
 def _circles(trials, group, skipped):

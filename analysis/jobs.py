@@ -1,6 +1,6 @@
 """Find job directories under roots and read their parquet tables.
 
-The parquet columns (briefs/schema.md) are the whole input; nothing here knows how
+The parquet columns (docs/schema.md) are the whole input; nothing here knows how
 the files were produced. Problems with single jobs never raise: they come back as
 `Skip(path, reason)` so callers can list them and carry on with the rest.
 

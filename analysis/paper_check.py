@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import signal
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the package from the repo root, not analysis/
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
-
-from analysis import claims, command, figdata, jobs, ode, paper_figures  # noqa: E402
+from analysis import claims, command, figdata, jobs, ode, paper_figures
 
 
 def markdown(rows: list[claims.Claim]) -> str:

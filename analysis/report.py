@@ -24,13 +24,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the package from the repo root, not analysis/
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
+import pandas as pd
+import yaml
 
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
-
-from analysis import claims, command, figures, groups, jobs, ode, paper_check, paper_figures  # noqa: E402
+from analysis import claims, command, figures, groups, jobs, ode, paper_check, paper_figures
 
 REPO = Path(__file__).resolve().parents[1]
 TRAINER = "python -m circle_survival.train"  # what a job's .hydra/ files were written by

@@ -1,4 +1,4 @@
-"""Synthetic job directories that follow briefs/schema.md exactly, with planted answers.
+"""Synthetic job directories that follow docs/schema.md exactly, with planted answers.
 
 For tests and benchmarks: nothing here trains. Signals follow a known diagonal linear
 ODE, survivors are planted, and every file is written with the schema's types.

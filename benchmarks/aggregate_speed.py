@@ -9,17 +9,14 @@ the tables, and prints the seconds.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parents[1])
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from analysis import synthetic  # noqa: E402
-from analysis.aggregate import aggregate, write  # noqa: E402
+from analysis import synthetic
+from analysis.aggregate import aggregate, write
 
 
 def make_jobs(root: Path, n_jobs: int, n_trials: int, p: int = 59) -> None:

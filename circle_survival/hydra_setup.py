@@ -14,12 +14,10 @@ launcher, tests); config.py holds the schema and its checks and imports no Hydra
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from .config import GROUPS, SCALES, ConfigError, TrainSchema
@@ -47,20 +45,6 @@ def by_scale(*values: Any, _root_: DictConfig) -> Any:
                           f"got {len(values)}: {list(values)}")
     scale = _root_.get("scale", "paper")
     return values[SCALES.index(scale if scale in SCALES else "smoke")]
-
-
-@contextmanager
-def hydra_resolving(cfg: DictConfig):
-    """Resolve `cfg` (a composed config, hydra node included) inside this block: its
-    `${hydra:...}` values (a sweep's `${hydra:runtime.choices.stop}`, fig12's source)
-    read Hydra's global config, which is set to cfg's meanwhile."""
-    hydra_config = HydraConfig.instance()
-    previous = hydra_config.cfg
-    hydra_config.set_config(cfg)
-    try:
-        yield cfg
-    finally:
-        hydra_config.cfg = previous
 
 
 def with_override(dirname: str, item: str) -> str:

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
 from .config import SCALES, SETTLED_SWEEPS, StopConfig
-from .hydra_setup import SWEEPS_DIR, hydra_resolving
+from .hydra_setup import SWEEPS_DIR
 from .fourier import settling_steps
+from .hydra_compat import set_hydra_config, sweep_jobs
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # Paper order; `names()` appends any other sweep file after these.
@@ -39,6 +39,11 @@ ORDER = ("fig2", "fig3", "fig4", "fig5_top", "fig5_bottom", "fig6_left", "fig6_m
 # seed 0, 3,475 over 4 of seed 1). Only an estimate's input: `Size.settled_model_steps`
 # assumes each trial stops then, or as soon as its rule allows, whichever is later.
 SETTLED_MEAN_STEPS = 4000
+
+
+class SweepFailed(CompactHydraException):
+    """Some jobs of a sweep failed; the message lists them. Raised by the launchers
+    (hydra_plugins/circle_survival_launcher), reported by train.py."""
 
 
 @dataclass
@@ -91,8 +96,7 @@ def jobs(name: str, scale: str = "paper", cfg: DictConfig | None = None) -> list
     cfg = composed(name, scale) if cfg is None else cfg
     node = cfg.hydra.sweeper.params  # None where the sweep is one job
     params = OmegaConf.to_container(node, resolve=True) if node is not None else {}
-    parsed = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()])
-    return BasicSweeper.split_arguments(parsed, max_batch_size=None)[0]
+    return sweep_jobs([f"{k}={v}" for k, v in params.items()])
 
 
 def size(name: str, scale: str = "paper") -> Size:
@@ -118,7 +122,7 @@ def size(name: str, scale: str = "paper") -> Size:
         model_steps += trials * steps
         settled_steps += trials * int(min(steps, max(SETTLED_MEAN_STEPS, earliest)))
         per_job.add(trials)
-    with hydra_resolving(cfg):  # a sweep picks stop.kind by scale from `${hydra:runtime.choices.stop}`
+    with set_hydra_config(cfg):  # a sweep picks stop.kind by scale from `${hydra:runtime.choices.stop}`
         stops_settled = cfg.stop.kind == "settled"
     return Size(len(job_list), total_trials, model_steps, per_job, settled_steps, stops_settled)
 

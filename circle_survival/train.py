@@ -23,17 +23,20 @@ from hydra.errors import CompactHydraException, HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ValidationError
 
-from hydra_plugins.circle_survival_launcher import register as register_launchers
-
 from .config import GROUPS, ConfigError, TrainConfig, known_leaves, leaves, to_dataclass
+from .hydra_compat import register_plugins
 from .hydra_setup import SWEEPS_DIR
 from .job import CHECKPOINT, Interrupted, JobRunning, ResultsNotWritten, oserror_text, run_job
 from .rejected import discard_leftovers
+from .sweeps import SweepFailed
 
 log = logging.getLogger("circle_survival")
 
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+# The launchers' module, as conf/hydra/launcher/*.yaml name it: imported by name, like
+# Hydra's own plugins, so that circle_survival does not import the plugin that imports it.
+LAUNCHERS = "hydra_plugins.circle_survival_launcher.launcher"
 
 
 def known_keys() -> set[str]:
@@ -200,8 +203,7 @@ def main() -> None:
     error = override_error(sys.argv[1:])
     if error is not None:
         _fail(error)
-    register_launchers()
-    from hydra_plugins.circle_survival_launcher.launcher import SweepFailed
+    register_plugins(LAUNCHERS)
 
     logging.raiseExceptions = False  # a full disk fails train.log quietly; the console reports
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises its errors here instead of printing them

@@ -18,10 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
-
-from circle_survival import sweeps  # noqa: E402
-from circle_survival.config import SCALES  # noqa: E402
+from circle_survival import sweeps
+from circle_survival.config import SCALES
 
 # Sweeps whose jobs read another job's results: these overrides run first, to the end.
 # (fig12's ablations keep the strongest frequencies of its unablated run.)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from cli import TINY, run, start, tiny
+from tests.helpers.cli import TINY, run, start, tiny
 
 
 def files_under(path):

@@ -8,7 +8,7 @@ import torch
 from circle_survival.health import Health, loss_spike_step
 from circle_survival.job import run_job
 from circle_survival.trainer import Trainer
-from crash import run_until
+from tests.helpers.crash import run_until
 
 
 def watched(losses: list[list[float]]) -> Health:

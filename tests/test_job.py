@@ -17,15 +17,17 @@ class Killed(Exception):
 
 
 def signal_at_step(monkeypatch, step: int, sig: int) -> None:
-    """Send `sig` to this process while the first block records step `step` (mid-step)."""
-    real_record = job.Trainer._record
+    """Send `sig` to this process mid-step `step`: once its first block's gradients are
+    used, before the update."""
+    real_blocks = job.Trainer.block_gradients
 
-    def record_and_signal(self, row, *args):
-        real_record(self, row, *args)
-        if self.log_steps[row] == step and int(args[0][0]) == 0:  # the first block
-            os.kill(os.getpid(), sig)
+    def blocks_then_signal(self):
+        for i, block in enumerate(real_blocks(self)):
+            yield block
+            if i == 0 and self.step == step:
+                os.kill(os.getpid(), sig)
 
-    monkeypatch.setattr(job.Trainer, "_record", record_and_signal)
+    monkeypatch.setattr(job.Trainer, "block_gradients", blocks_then_signal)
 
 
 def test_killed_job_resumes_and_matches_uninterrupted(tmp_path, tiny_cfg, monkeypatch):

@@ -1,6 +1,17 @@
 """The reporting/skipping launcher through submitit's local executor (`hydra/launcher=processes`):
 the same code path as `hydra/launcher=slurm`, without a cluster."""
-from cli import TINY, run
+import subprocess
+import sys
+
+from tests.helpers.cli import TINY, run
+
+
+def test_circle_survival_does_not_import_its_launcher_plugin():
+    """The plugin imports circle_survival; train.py registers it by name, not by import."""
+    code = ("import sys, circle_survival.train, circle_survival.sweeps; "
+            "print([m for m in sys.modules if m.startswith('hydra_plugins.circle_survival')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_failures_reported_together_others_intact_then_rerun_retries_only_them(tmp_path):

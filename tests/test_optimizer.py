@@ -2,7 +2,7 @@ import torch
 
 from circle_survival import optimizer
 from circle_survival.trainer import Trainer
-from crash import run_until
+from tests.helpers.crash import run_until
 
 
 def test_tensors_per_trial_on_cpu_per_block_on_gpu(tiny_cfg, gpu_layout):

@@ -8,7 +8,7 @@ import torch
 from circle_survival.fourier import half, survivors
 from circle_survival.job import run_job
 from circle_survival.trainer import Trainer, train
-from crash import run_until
+from tests.helpers.crash import run_until
 
 # Circles of a tiny model under a fixed threshold; margins 1 (the set alone must hold for
 # `window` steps): trials 0..4 stop at 30, 140, 50 and never, never (checked below).

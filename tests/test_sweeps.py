@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
 from circle_survival import sweeps
 from circle_survival.config import (SCALES, SETTLED_SWEEPS, ConfigError, TrainConfig, leaves,
                                     to_dataclass, validate)
+from circle_survival.hydra_compat import set_hydra_config
 from circle_survival.hydra_setup import by_scale
 from circle_survival.trainer import logged_steps, snapshot_steps
 
@@ -34,10 +34,10 @@ def swept(name: str, scale: str) -> dict[str, list[str]]:
 def job_config(name: str, scale: str, overrides: list[str]):
     """One job's config as the task function sees it (Hydra's resolvers answering)."""
     cfg = sweeps.composed(name, scale, tuple(overrides))
-    HydraConfig.instance().set_config(cfg)
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return to_dataclass(cfg)
+    with set_hydra_config(cfg):
+        with open_dict(cfg):
+            del cfg["hydra"]
+        return to_dataclass(cfg)
 
 
 def test_one_sweep_file_per_figure():
@@ -66,7 +66,9 @@ def floats(values):
 
 
 def test_paper_scale_settings_follow_the_paper():
-    """Known answers: paper-facts.md, table "Experiments, with the settings the authors used"."""
+    """Known answers: each figure's settings in the paper (Survival of the Fittest
+    Representation: the figure captions, Sections 3-4, Appendices A-F), completed from
+    the authors' code (linked from the paper) where the text is silent."""
     primes = [p for p in range(13, 128) if all(p % q for q in range(2, p))]
     expect = {  # name: (swept values, trials per job)
         "fig4": ({"d": list(range(16, 129))}, 5),

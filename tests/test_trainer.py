@@ -5,7 +5,7 @@ import torch
 from circle_survival.config import LearningRate, SplitConfig, SumMLPConfig
 from circle_survival.plain import PlainModel, train_plain
 from circle_survival.trainer import Trainer, logged_steps, snapshot_steps, train
-from crash import run_until
+from tests.helpers.crash import run_until
 
 
 def _assert_equals_plain_loop(cfg, trainer):

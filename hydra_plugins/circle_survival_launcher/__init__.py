@@ -1,14 +1,7 @@
-"""Hydra launchers of circle-survival.
+"""Hydra launchers of circle-survival (launcher.py), named in conf/hydra/launcher/.
 
-Hydra finds plugins by listing the `hydra_plugins` namespace, which an editable install
-hides from it; `register()` names them to Hydra directly.
+Hydra instantiates plugins only from the `hydra_plugins` namespace, and finds them by
+listing it, which an editable install hides from it: circle_survival/train.py names them
+to Hydra by module name (`hydra_compat.register_plugins`). They use circle_survival;
+circle_survival imports nothing from here.
 """
-
-
-def register() -> None:
-    from hydra.core.plugins import Plugins
-
-    from .launcher import CheckedBasicLauncher, LocalLauncher, SlurmLauncher
-
-    for cls in (CheckedBasicLauncher, LocalLauncher, SlurmLauncher):
-        Plugins.instance().register(cls)

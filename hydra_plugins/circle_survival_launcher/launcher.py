@@ -19,25 +19,19 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from hydra._internal.core_plugins.basic_launcher import BasicLauncher
-from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
-from hydra.errors import CompactHydraException
 from hydra_plugins.hydra_submitit_launcher import submitit_launcher
-from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import OmegaConf
 
 from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate
-from circle_survival.hydra_setup import hydra_resolving
+from circle_survival.hydra_compat import (BasicLauncher, job_error, set_hydra_config, submitit_cluster,
+                                          submitit_executor, submitit_job_args)
 from circle_survival.job import is_complete
 from circle_survival.rejected import discard_leftovers
+from circle_survival.sweeps import SweepFailed
 
 log = logging.getLogger(__name__)
 REPORT = "failed_jobs.txt"
-
-
-class SweepFailed(CompactHydraException):
-    """Some jobs of a sweep failed; the message lists them."""
 
 
 class _Checked:
@@ -49,7 +43,7 @@ class _Checked:
         cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
         out_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
         # Values may interpolate `${hydra:...}` of their own job (fig12's source).
-        with hydra_resolving(cfg):
+        with set_hydra_config(cfg):
             task = to_dataclass(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
         return task, out_dir
 
@@ -79,9 +73,6 @@ class CheckedBasicLauncher(_Checked, BasicLauncher):
 
 
 class _Reporting(_Checked):
-    _EXECUTOR: str
-    params: dict
-
     @staticmethod
     def _complete(cfg: TrainConfig, out_dir: Path) -> bool:
         """Whether this job's output directory already holds its finished results."""
@@ -89,19 +80,6 @@ class _Reporting(_Checked):
             return is_complete(out_dir, cfg)
         except ConfigError:
             return False  # the job itself will report the problem in its own log
-
-    def _executor(self):
-        import submitit
-
-        init_keys = {"submitit_folder", "max_num_timeout"}
-        executor = submitit.AutoExecutor(
-            cluster=self._EXECUTOR, folder=self.params["submitit_folder"],
-            **{f"{self._EXECUTOR}_max_num_timeout": self.params["max_num_timeout"]}
-            if "max_num_timeout" in self.params else {})
-        base = set(OmegaConf.structured(BaseQueueConf).keys())
-        executor.update_parameters(**{k if k in base else f"{self._EXECUTOR}_{k}": v
-                                      for k, v in self.params.items() if k not in init_keys})
-        return executor
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> list[JobReturn]:
         composed = self._check(job_overrides)
@@ -116,15 +94,14 @@ class _Reporting(_Checked):
             else:
                 todo.append((idx, overrides))
         log.info("%d of %d jobs already complete; submitting %d to %s (%s)",
-                 len(numbered) - len(todo), len(numbered), len(todo), self._EXECUTOR, sweep_dir)
+                 len(numbered) - len(todo), len(numbered), len(todo), submitit_cluster(self), sweep_dir)
         if not todo:
             return [returns[idx] for idx, _ in numbered]
 
         for idx, overrides in todo:
             log.info("\t#%d : %s", idx, " ".join(filter_overrides(overrides)))
-        args = [(list(o), "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state())
-                for idx, o in todo]
-        jobs = self._executor().map_array(self, *zip(*args))
+        args = [submitit_job_args(o, idx) for idx, o in todo]
+        jobs = submitit_executor(self).map_array(self, *zip(*args))
 
         failures = []
         for (idx, overrides), job in zip(todo, jobs):
@@ -132,9 +109,9 @@ class _Reporting(_Checked):
                 ret = job.results()[0]
             except Exception as err:  # noqa: BLE001 - cancelled, killed, crashed: all reported
                 ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
-                ret._return_value = err
+                ret.return_value = err
             if ret.status != JobStatus.COMPLETED:
-                reason = str(ret._return_value).strip().splitlines() or ["unknown"]
+                reason = str(job_error(ret)).strip().splitlines() or ["unknown"]
                 failures.append(f"#{idx} {' '.join(filter_overrides(overrides))} "
                                 f"(job {job.job_id}, {job.state}): {reason[-1]}")
             returns[idx] = ret

@@ -1,4 +1,4 @@
-"""Job trees shared by the analysis tests: synthetic ones with planted answers (schema.md,
+"""Job trees shared by the analysis tests: synthetic ones with planted answers (docs/schema.md,
 v1), and one real ad-hoc multirun trained by the trainer (`trained`)."""
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from analysis import synthetic  # noqa: E402
+from analysis import synthetic
 
 
 def pytest_configure(config):

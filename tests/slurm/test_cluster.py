@@ -20,8 +20,8 @@ from submitit.core.utils import FailedJobError, UncompletedJobError
 
 pytestmark = pytest.mark.slurm
 
-# The job's Python cannot import this test module (pytest puts its directory
-# on sys.path, the job does not): ship the job functions by value instead.
+# The job's Python cannot import this test module (pytest puts the checkout on
+# sys.path, the job does not): ship the job functions by value instead.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 TEST_LIMIT_S = 90  # hard limit per test

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli import TINY, run
+from tests.helpers.cli import TINY, run
 
 pytestmark = pytest.mark.slurm
 

@@ -45,7 +45,7 @@ def test_missing_root_is_one_error_line(tmp_path, capsys):
 
 
 def test_figures_draws_every_paper_figure(figure_data, tmp_path, capsys):
-    names = list(paper_figures.FIGURES)  # each sweep's own figures: test_analysis_figures.py, test_end_to_end.py
+    names = list(paper_figures.FIGURES)  # each sweep's own figures: test_figures.py, test_end_to_end.py
     assert figures.main([str(figure_data.root), "--out", str(tmp_path), "--only", *names]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1] == f"{len(names)} of {len(names)} figures drawn in {tmp_path}"
@@ -80,6 +80,17 @@ def test_scripts_run_from_the_repo_root(script, planted, tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("how", ["path", "module"])
+def test_aggregate_runs_from_any_directory(how, planted, tmp_path):
+    """`python /checkout/analysis/aggregate.py` and `python -m analysis.aggregate` from a
+    folder outside the checkout: the installed `analysis` package answers its imports."""
+    command = [str(REPO / "analysis" / "aggregate.py")] if how == "path" else ["-m", "analysis.aggregate"]
+    done = subprocess.run([sys.executable, *command, str(planted.root), "--out", str(tmp_path / "out")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "groups.csv").exists()
 
 
 def test_unusable_sweep_data_is_a_listed_skip(tmp_path, capsys):
