@@ -70,6 +70,11 @@ BAD = [
     (["d=0", "d=4"], "d given twice (d=0 and d=4)"),
     (["circles.threshold=-1"], "circles.threshold=-1.0"), (["circles.threshold=0"], "circles.threshold=0.0"),
     (["optimizer.eps=-1e-8"], "optimizer.eps=-1e-08"), (["seed=[1,"], "'[1,'"),
+    (["perturbation=construct", "perturbation.alpha=2"],
+     "perturbation.alpha is not a key of perturbation=construct (its keys: kind, scale, eps, r)"),
+    (["model.depth=3"], "model.depth is not a key of model=mlp"),
+    (["optimizer=split", "optimizer.lr=0.1"], "optimizer.lr is not a key of optimizer=split"),
+    (["model=sum_mlp", "model.activation=gelu"], "model.activation='gelu'"),
     pytest.param(["device=cuda"], "device='cuda'",
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ]
