@@ -6,7 +6,7 @@
     python -m circle_survival.reproduce fig7 --out t -- steps=12      # some sweeps; overrides after --
 
 Prints each sweep's model-steps at that scale (overrides after -- not counted) and an
-estimated time first. Each sweep runs as
+estimated time first, from a one-second measurement of this machine's speed. Each sweep runs as
 ``python -m circle_survival.train -m +sweep=NAME scale=SCALE threads=1`` with DIR as its
 working directory (jobs under DIR/multirun/NAME-SCALE/, its log in DIR/logs/NAME.log),
 --parallel sweeps at once, largest first; within a sweep the jobs run in order, so fig12's
@@ -27,12 +27,27 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import sweeps
-from .config import SCALES
+import torch
 
-# README, Speed: one model-step at p = 59, d = 128 on one idle core of the 2-core CI-like
-# machine (2.0-2.6 ms); larger p costs more per step, smaller less.
-MS_PER_MODEL_STEP = 2.5
+from . import sweeps
+from .config import SCALES, LogConfig, TrainConfig
+from .trainer import Trainer
+
+
+
+def measure_ms_per_step(steps: int = 40) -> float:
+    """Milliseconds per model-step of p = 59, d = 128 (most laptop-scale jobs) on one
+    thread of this machine, as loaded as it is now: two trials for `steps` steps, the
+    first 10 not timed. About a second; larger p costs more per step, smaller less.
+
+    Measured rather than a constant: the same 2-core machine type has given 2 to 10 ms.
+    """
+    torch.set_num_threads(1)
+    cfg = TrainConfig(trials=2, steps=steps, progress="off", checkpoint_every=0,
+                      log=LogConfig(dense_steps=0, every=steps))
+    times = []
+    Trainer(cfg).run(on_step=lambda t: times.append(time.perf_counter()))
+    return (times[-1] - times[9]) / (len(times) - 10) / cfg.trials * 1000
 
 
 def plan(names: list[str], scale: str, parallel: int, ms: float) -> tuple[str, list[str]]:
@@ -56,8 +71,8 @@ def plan(names: list[str], scale: str, parallel: int, ms: float) -> tuple[str, l
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]
     hours = max(slots) * ms / 1000 / 3600
-    lines.append(f"estimated time: {hours:.1f} h, {parallel} sweeps at a time at {ms} ms per "
-                 f"model-step (--ms-per-step; README, Speed)")
+    lines.append(f"estimated time: {hours:.1f} h, {parallel} sweeps at a time at {ms:.2g} ms per "
+                 f"model-step (--ms-per-step; measured here unless given)")
     return "\n".join(lines), order
 
 
@@ -99,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="laptop", choices=SCALES)
     parser.add_argument("--out", type=Path, required=True, help="working folder: DIR/multirun, DIR/logs")
     parser.add_argument("--parallel", type=int, default=2, help="sweeps at once, one thread each")
-    parser.add_argument("--ms-per-step", type=float, default=MS_PER_MODEL_STEP,
-                        help="milliseconds per model-step, for the time estimate only")
+    parser.add_argument("--ms-per-step", type=float, default=None,
+                        help="milliseconds per model-step, for the time estimate only "
+                             "(default: measured on this machine in about a second)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
     argv = sys.argv[1:] if argv is None else argv
     # Everything after `--` is Hydra's, split off by hand: argparse would let the sweep
@@ -114,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown sweep(s) {unknown}; known: {', '.join(known)}")
     if args.parallel < 1:
         parser.error("--parallel must be at least 1")
-    text, order = plan(args.names or known, args.scale, args.parallel, args.ms_per_step)
+    ms = args.ms_per_step if args.ms_per_step is not None else measure_ms_per_step()
+    text, order = plan(args.names or known, args.scale, args.parallel, ms)
     print(text, flush=True)
     if args.dry_run:
         return 0

@@ -16,9 +16,15 @@ def test_plan_runs_largest_first_and_estimates_the_busier_slot():
     assert f"estimated time: {max(to_run.values()) / 3.6e6:.1f} h, 2 sweeps at a time" in text
 
 
+def test_the_speed_is_measured_here():
+    ms = reproduce.measure_ms_per_step(steps=15)
+    assert 0.05 < ms < 500  # a model-step at p = 59, d = 128: milliseconds on any CPU
+
+
 def test_dry_run_prints_the_plan_only(tmp_path, capsys):
-    assert reproduce.main(["--out", str(tmp_path / "out"), "--dry-run"]) == 0
+    assert reproduce.main(["--out", str(tmp_path / "out"), "--dry-run", "--ms-per-step", "4"]) == 0
     out = capsys.readouterr().out
+    assert "at 4 ms per model-step" in out
     assert all(f"\n{name} " in out for name in sweeps.names())
     assert not (tmp_path / "out").exists()
 
