@@ -33,6 +33,7 @@ class Claim:
     agree: bool | None
     rule: str
     stopped_early: str = ""  # "k of n" trials it read stopped early (stop=settled), or "none"
+    detail: str = ""  # Markdown printed under the table (seed 002's per-cell phase grids)
     source: str = ""  # whose claim: "" for seed 001, the main paper; else its name (grokking_claims.PAPER)
 
 

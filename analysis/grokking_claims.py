@@ -55,9 +55,25 @@ def phase_regions(figure: str):
                      f"{int(said['majority_agrees'].sum())} of {len(said)} cells ({majority:.0%})",
                      _ci(lo, hi, ".0%"), n, bool(majority >= MAJORITY_AGREES),
                      f"the majority phase is the reported one in >= {MAJORITY_AGREES:.0%} of cells with one "
-                     f"(per-cell shares: grokking_claims.region_cells)")
+                     f"(per cell below)", detail=cell_grid(cells, figure))
     check.__name__ = f"phase_regions_{figure}"
     return check
+
+
+def cell_grid(cells, figure: str) -> str:
+    """Markdown grid, one row per y and one column per x: each cell's majority phase letter
+    (C, G, M, X), then the reported phase's letter and the share of the cell's trials in it
+    ("G 100% of G"), or "any" where the authors say nothing."""
+    spec = grokking_regions.FIGURES[figure]
+    letter = {p: ("X" if p == "confusion" else p[0].upper()) for p in phases.PHASES}
+    text = [f"{letter[m]} " + ("any" if e == grokking_regions.ANY else f"{s:.0%} of {letter[e]}")
+            for m, e, s in zip(cells["majority"], cells["expected"], cells["share"])]
+    grid = cells.assign(text=text).pivot(index=spec.y, columns=spec.x, values="text").sort_index(ascending=False)
+    head = [f"{spec.y} \\ {spec.x}", *(f"{x:.2g}" for x in grid.columns)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join([f"{y:g}", *grid.loc[y].fillna("")]) + " |" for y in grid.index]
+    return (f"Fig. {figure[3:]} per cell: majority phase (C comprehension, G grokking, M memorization, "
+            f"X confusion), then the share of trials in the reported phase:\n\n" + "\n".join(lines))
 
 
 def region_cells(trials, figure: str, gap: float = phases.GAP):

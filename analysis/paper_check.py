@@ -35,6 +35,7 @@ def _table(rows: list[claims.Claim]) -> str:
     out = [line(table.columns), "|" + "|".join("-" * (widths[c] + 2) for c in table.columns) + "|"]
     out += [line(row) for row in table.itertuples(index=False)]
     out += ["", "Agreement rules:"] + [f"- {c.claim}: {c.rule}" for c in rows]
+    out += [f"\n{c.detail}" for c in rows if c.detail]
     return "\n".join(out)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 DELTA = 0.01  # the authors' cut on the mean squared residual of z-scored embeddings
+CHUNK = 1 << 22  # residual values computed at once
 
 
 def sample_pairs(y: torch.Tensor) -> torch.LongTensor:
@@ -25,9 +26,13 @@ def sample_pairs(y: torch.Tensor) -> torch.LongTensor:
     Ordered by (s, t); row q of sample_pairs and of quadruples name the same parallelogram.
     """
     y = torch.as_tensor(y).long().reshape(-1)
-    s, t = torch.triu_indices(len(y), len(y), offset=1)  # (2, n(n-1)/2), s < t
-    keep = y[s] == y[t]
-    return torch.stack([s[keep], t[keep]], dim=1)
+    pairs = [torch.zeros(0, 2, dtype=torch.long)]
+    for label in torch.unique(y):  # per label, so memory is O(Q), not O(n^2)
+        members = torch.nonzero(y == label).reshape(-1)                  # ascending
+        i, j = torch.triu_indices(len(members), len(members), offset=1)
+        pairs.append(torch.stack([members[i], members[j]], dim=1))
+    pairs = torch.cat(pairs)
+    return pairs[torch.argsort(pairs[:, 0] * len(y) + pairs[:, 1])]
 
 
 def quadruples(a: torch.Tensor, b: torch.Tensor, y: torch.Tensor) -> torch.LongTensor:
@@ -55,9 +60,14 @@ def present(E: torch.Tensor, quads: torch.Tensor, delta: float = DELTA) -> torch
     """Which parallelograms are present: mean over d of the squared residual of zscore(E) <= delta.
 
     E (..., p, d) -> (..., Q) bool. A constant embedding (std 0) has none present.
+    Note: with ordered pairs (mod_add), (a, b) and (b, a) are distinct samples of one label,
+    so their parallelogram is present in every E (p(p-1)/2 of the p^2 (p-1)/2 rows).
     """
-    r = residuals(zscore(E.double()), quads)  # (..., Q, d)
-    return (r ** 2).mean(-1) <= delta         # NaN (std 0) compares False
+    Z = zscore(E.double())
+    # chunks of parallelograms bound the (..., chunk, d) residual's memory for large p and d
+    chunk = max(1, CHUNK // max(1, Z[..., :1, :].numel()))
+    out = [(residuals(Z, part) ** 2).mean(-1) <= delta for part in torch.split(quads, chunk)]
+    return torch.cat(out, -1) if out else torch.zeros(Z.shape[:-2] + (0,), dtype=torch.bool)  # NaN: False
 
 
 def rqi(E: torch.Tensor, quads: torch.Tensor, delta: float = DELTA) -> torch.Tensor:

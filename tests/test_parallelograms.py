@@ -114,3 +114,20 @@ def test_sample_pairs_and_quadruples_name_the_same_parallelograms():
     a, b, y = addition(6)
     s, t = sample_pairs(y).T
     torch.testing.assert_close(quadruples(a, b, y), torch.stack([a[s], b[s], a[t], b[t]], 1))
+
+
+def test_present_in_chunks_matches_the_direct_formula():
+    # d = 5000 puts the 1014 parallelograms of p = 13 (ordered pairs, mod p) in two chunks
+    from circle_survival.data import all_pairs
+    a, b, y = all_pairs(13)
+    quads = quadruples(a, b, y)
+    assert len(quads) == 13 * 13 * 12 // 2
+    g = torch.Generator().manual_seed(0)
+    E = torch.randn(1, 13, 5000, generator=g, dtype=torch.float64)
+    E[0, :, :4000] = torch.arange(13, dtype=torch.float64)[:, None] * torch.randn(4000, generator=g, dtype=torch.float64)
+    Z = zscore(E)
+    i, j, m, n = quads.T
+    direct = ((Z[:, i] + Z[:, j] - Z[:, m] - Z[:, n]) ** 2).mean(-1) <= 0.01
+    assert torch.equal(present(E, quads), direct)
+    # (a, b) and (b, a) are distinct samples: their 78 parallelograms are present in any E
+    assert direct.sum().item() >= 78

@@ -85,6 +85,8 @@ def test_phase_diagrams_agree_with_planted_regions(root):
     rows = {c.claim.split(" (")[0]: c for c in grokking_claims.check_all(sweeps)}
     assert rows["phase regions of Fig. 6b"].agree and rows["phase regions of Fig. 6b"].ours.startswith("100% of trials")
     assert rows["phase regions of Fig. 6c"].agree
+    assert "| 0 | G 100% of G | G 100% of G | C 100% of C | C 100% of C | M 100% of M | M 100% of M |" \
+        in rows["phase regions of Fig. 6b"].detail
     cells = grokking_claims.region_cells(sweeps["grokking_fig6b"], "fig6b")
     said = cells[cells["expected"] != "any"]
     assert (said["share"] == 1.0).all() and len(said) > 5
