@@ -29,6 +29,7 @@ def root(tmp_path_factory):
     root = tmp_path_factory.mktemp("grokking")
     planted_grid(root / "fig6b", "fig6b", [0.0, 2.0, 6.0, 10.0])
     planted_grid(root / "fig6c", "fig6c", [0.0, 4.0, 10.0, 20.0])
+    planted_grid(root / "fig6a", "fig6a", [1e-5, 1e-4, 1e-3, 1e-2], seeds=1)
     rng = np.random.default_rng(0)
     # fig3: trial 0 learns a line, trial 1 stays random; fractions 0.4 and 0.8 (22 and 44 pairs)
     E0 = [np.stack([rng.uniform(-0.5, 0.5, (10, 1)), linear()]), np.stack([rng.uniform(-0.5, 0.5, (10, 1))] * 2)]
@@ -85,6 +86,7 @@ def test_phase_diagrams_agree_with_planted_regions(root):
     rows = {c.claim.split(" (")[0]: c for c in grokking_claims.check_all(sweeps)}
     assert rows["phase regions of Fig. 6b"].agree and rows["phase regions of Fig. 6b"].ours.startswith("100% of trials")
     assert rows["phase regions of Fig. 6c"].agree
+    assert rows["phase regions of Fig. 6a"].agree
     assert "| 0 | G 100% of G | G 100% of G | C 100% of C | C 100% of C | M 100% of M | M 100% of M |" \
         in rows["phase regions of Fig. 6b"].detail
     cells = grokking_claims.region_cells(sweeps["grokking_fig6b"], "fig6b")
@@ -117,7 +119,7 @@ def test_figures_bind_and_draw(root, tmp_path):
     assert figures.bind("grokking_fig3") == ("grokking_fig3", "grokking_fig3")
     drawn, not_drawn = figures.draw_all([root], tmp_path)
     names = {path.stem for path, _ in drawn}
-    assert {"grokking_fig3", "grokking_fig4", "grokking_fig6b", "grokking_fig6c"} <= names, not_drawn
+    assert set(grokking_figures.FIGURES) <= names, not_drawn
     assert (tmp_path / "grokking_fig6b.png").stat().st_size > 0
 
 
