@@ -8,8 +8,6 @@ claims.Claim, or None when no data covers it.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from analysis import grokking_data, grokking_figures, grokking_regions, phases, stats
 from analysis.claims import Claim, _ci, run_checks
 from circle_survival import effective_theory

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from analysis import (figdata, figures, grokking_claims, grokking_data, grokking_figures, grokking_regions, jobs,
-                      paper_check, phases, plotting, synthetic)
+                      paper_check, plotting, synthetic)
 
 STEPS = {"comprehension": (100, 500), "grokking": (100, 5000), "memorization": (100, None), "confusion": (None, None)}
 LRS = [1e-5, 3.98e-5, 1e-4, 2.51e-4, 1e-3, 1e-2]
