@@ -42,7 +42,7 @@ RESULTS = (
     "trial", "n_circles", "circles", "init_signal", "final_signal",
     "final_train_loss", "final_test_loss", "final_train_acc", "final_test_acc",
     "schema_version", "perturbation.applied", "diverged", "diverged_step", "loss_spike_step",
-    "stopped_step",
+    "stopped_step", "train_acc_step", "test_acc_step", "train_pairs",
 )
 TRIALS_REQUIRED = {
     "trial": pa.types.is_integer, "p": pa.types.is_integer, "d": pa.types.is_integer,
