@@ -134,7 +134,7 @@ def training_set_eigenvalues(a, b, y, p: int, train: torch.Tensor) -> torch.Tens
     Uses A_D^T A_D = A0^T diag(w) A0 with A0 over every permissible parallelogram of the
     whole data and w = both samples in D, so all S sets go through one batched eigvalsh.
     """
-    s, t = sample_pairs(y).T
+    s, t = sample_pairs(y, a, b).T
     A0 = parallelogram_matrix(quadruples(a, b, y), p)        # (Q0, p)
     w = (train[:, s] & train[:, t]).double()                 # (S, Q0)
     H = torch.einsum("qi,sq,qj->sij", A0, w, A0)             # (S, p, p)

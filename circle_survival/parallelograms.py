@@ -20,10 +20,14 @@ DELTA = 0.01  # the authors' cut on the mean squared residual of z-scored embedd
 CHUNK = 1 << 22  # residual values computed at once
 
 
-def sample_pairs(y: torch.Tensor) -> torch.LongTensor:
+def sample_pairs(y: torch.Tensor, a: torch.Tensor | None = None,
+                 b: torch.Tensor | None = None) -> torch.LongTensor:
     """Sample indices (s, t), s < t, of every pair of distinct samples with equal labels: (Q, 2).
 
-    Ordered by (s, t); row q of sample_pairs and of quadruples name the same parallelogram.
+    Given the tokens a, b, pairs of one token pair in both orders ((a, b) and (b, a), as
+    mod_add's ordered pairs have) are left out: E_a + E_b - E_b - E_a is 0 in every
+    embedding, so such a "parallelogram" says nothing about it.
+    Ordered by (s, t); row q of sample_pairs(y, a, b) and of quadruples name the same parallelogram.
     """
     y = torch.as_tensor(y).long().reshape(-1)
     pairs = [torch.zeros(0, 2, dtype=torch.long)]
@@ -32,16 +36,21 @@ def sample_pairs(y: torch.Tensor) -> torch.LongTensor:
         i, j = torch.triu_indices(len(members), len(members), offset=1)
         pairs.append(torch.stack([members[i], members[j]], dim=1))
     pairs = torch.cat(pairs)
+    if a is not None:
+        a, b = (torch.as_tensor(x).long().reshape(-1) for x in (a, b))
+        s, t = pairs.T
+        pairs = pairs[(a[s] != b[t]) | (b[s] != a[t])]
     return pairs[torch.argsort(pairs[:, 0] * len(y) + pairs[:, 1])]
 
 
 def quadruples(a: torch.Tensor, b: torch.Tensor, y: torch.Tensor) -> torch.LongTensor:
-    """Rows (i, j, m, n) = (a_s, b_s, a_t, b_t) for every pair of samples s < t with y_s == y_t.
+    """Rows (i, j, m, n) = (a_s, b_s, a_t, b_t) for every pair of samples s < t with y_s == y_t,
+    but one token pair in both orders (see sample_pairs).
 
     Each unordered pair of distinct samples appears once, ordered by (s, t).
     """
     a, b = (torch.as_tensor(x).long().reshape(-1) for x in (a, b))
-    s, t = sample_pairs(y).T
+    s, t = sample_pairs(y, a, b).T
     return torch.stack([a[s], b[s], a[t], b[t]], dim=1)  # (Q, 4)
 
 
@@ -60,8 +69,6 @@ def present(E: torch.Tensor, quads: torch.Tensor, delta: float = DELTA) -> torch
     """Which parallelograms are present: mean over d of the squared residual of zscore(E) <= delta.
 
     E (..., p, d) -> (..., Q) bool. A constant embedding (std 0) has none present.
-    Note: with ordered pairs (mod_add), (a, b) and (b, a) are distinct samples of one label,
-    so their parallelogram is present in every E (p(p-1)/2 of the p^2 (p-1)/2 rows).
     """
     Z = zscore(E.double())
     # chunks of parallelograms bound the (..., chunk, d) residual's memory for large p and d
@@ -91,7 +98,7 @@ def predicted_accuracy(E: torch.Tensor, a: torch.Tensor, b: torch.Tensor, y: tor
 
         predicted_accuracy(E, a, b, a + b, train)   # 1.0 for a linear E whatever the split
     """
-    pairs = sample_pairs(y)                                 # (Q, 2) sample indices
+    pairs = sample_pairs(y, a, b)                           # (Q, 2) sample indices
     s, t = pairs.T
     on = present(E, quadruples(a, b, y), delta)             # (T, Q)
     train = torch.as_tensor(train, dtype=torch.bool).expand(on.shape[0], len(y))  # (T, n)
