@@ -27,6 +27,11 @@ class Unreadable(ValueError):
     """No job holds the file asked for in readable form ("cannot read params.parquet: JOB: why")."""
 
 
+# A named sweep that runs another sweep's figure in another form, filed under that sweep:
+# fig10_onejob is Fig 10's weight decays as one job's grid (sweeps/fig10_onejob.yaml).
+SAME_FIGURE = {"fig10_onejob": "fig10"}
+
+
 class Sweeps:
     """Trials split by their `sweep` column, with memoised derived data, a skip list,
     and the analysis settings (the ODE's Lasso alpha).
@@ -37,7 +42,8 @@ class Sweeps:
     """
 
     def __init__(self, trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA):
-        self.trials = {name: part.reset_index(drop=True) for name, part in trials.groupby("sweep", sort=True)}
+        names = trials["sweep"].replace(SAME_FIGURE)
+        self.trials = {name: part.reset_index(drop=True) for name, part in trials.groupby(names, sort=True)}
         self.lasso = lasso
         self.skipped: list = []
         self._memo: dict = {}
