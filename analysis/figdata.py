@@ -19,17 +19,13 @@ import pyarrow.dataset as ds
 from tqdm import tqdm
 
 from analysis import circularity, gradient, groups, jobs, ode, restrict, stats, survival
+from circle_survival.keys import SWEEP_FORMS
 
 FROZEN_STEPS = (500, 1000, 5000, 10000)
 
 
 class Unreadable(ValueError):
     """No job holds the file asked for in readable form ("cannot read params.parquet: JOB: why")."""
-
-
-# A named sweep that runs another sweep's figure in another form, filed under that sweep:
-# fig10_onejob is Fig 10's weight decays as one job's grid (sweeps/fig10_onejob.yaml).
-SAME_FIGURE = {"fig10_onejob": "fig10"}
 
 
 class Sweeps:
@@ -42,7 +38,11 @@ class Sweeps:
     """
 
     def __init__(self, trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA):
-        names = trials["sweep"].replace(SAME_FIGURE)
+        # Another form of a sweep (SWEEP_FORMS) stands for it, unless that sweep's own jobs
+        # are here too: their trials are the same, and counting both would count them twice.
+        present = set(trials["sweep"])
+        names = trials["sweep"].replace({form: sweep for form, sweep in SWEEP_FORMS.items()
+                                         if sweep not in present})
         self.trials = {name: part.reset_index(drop=True) for name, part in trials.groupby(names, sort=True)}
         self.lasso = lasso
         self.skipped: list = []

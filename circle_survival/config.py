@@ -225,7 +225,7 @@ STOP_KINDS = ("never", "settled")
 # stop=settled is safe for them (benchmarks/early_stop.py). The others use whole
 # trajectories or final parameters, and refuse it.
 SETTLED_SWEEPS = ("fig5_top", "fig5_bottom", "fig6_left", "fig6_middle", "fig6_right", "fig7",
-                  "fig10", "fig14")
+                  "fig10", "fig10_onejob", "fig14")
 
 
 @dataclass

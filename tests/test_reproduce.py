@@ -19,7 +19,8 @@ def test_plan_runs_largest_first_and_estimates_the_busier_slot():
 def test_dry_run_prints_the_plan_only(tmp_path, capsys):
     assert reproduce.main(["--out", str(tmp_path / "out"), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert all(f"\n{name} " in out for name in sweeps.names())
+    assert all(f"\n{name} " in out for name in sweeps.names(forms=False))
+    assert "fig10_onejob" not in out  # fig10 once, in its own form
     assert not (tmp_path / "out").exists()
 
 
