@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import torch
@@ -11,7 +12,7 @@ from omegaconf.errors import ValidationError
 
 from circle_survival import grid
 from circle_survival.config import ConfigError, LearningRate, SplitConfig, to_dataclass, validate
-from circle_survival.job import run_job
+from circle_survival.job import CHECKPOINT, run_job, save_checkpoint
 from circle_survival.trainer import Trainer
 from tests.helpers.crash import run_until
 
@@ -163,3 +164,16 @@ def test_trials_file_holds_each_trials_values_and_replicate(tmp_path, tiny_cfg):
     assert table["optimizer.embedding.lr"].tolist() == [0.03] * 12  # not in the grid: the constant
     assert not [c for c in table.columns if c.startswith("grid")]
     assert run_job(cfg, tmp_path) is None  # complete: the stored config (grid included) matches
+
+
+def test_a_grid_job_resumes_from_its_checkpoint_and_refuses_another_grids(tmp_path, tiny_cfg):
+    cfg = with_grid(tiny_cfg(trials=2, steps=30, optimizer=SPLIT), decoder__lr=[0.005, 0.02])
+    run_job(cfg, tmp_path / "straight")
+    save_checkpoint(run_until(Trainer(cfg), 13), tmp_path / "resumed" / CHECKPOINT)
+    other = with_grid(tiny_cfg(trials=2, steps=30, optimizer=SPLIT), decoder__lr=[0.005, 0.03])
+    with pytest.raises(ConfigError, match="belongs to another config .*grid"):
+        run_job(other, tmp_path / "resumed")
+    run_job(cfg, tmp_path / "resumed")
+    for name in ("signals", "metrics", "trials"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "straight" / f"{name}.parquet"),
+                                      pd.read_parquet(tmp_path / "resumed" / f"{name}.parquet"))
