@@ -95,7 +95,7 @@ class TrialAdamW:
         self.opt = torch.optim.AdamW(
             [{"params": [tensors[i] for i in members], "lr": lr, "weight_decay": wd}
              for (lr, wd), members in groups.items()],
-            betas=(settings[0].beta1, settings[0].beta2), eps=settings[0].eps,  # never in a grid
+            betas=(settings[0].beta1, settings[0].beta2), eps=settings[0].eps,  # no grid key: alike in every trial
             **({"fused": True} if _fused_ok(first.device, first.dtype) else {}))
 
     def step(self) -> None:

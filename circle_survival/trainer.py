@@ -27,9 +27,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from . import grid
 from .config import ConfigError, TrainConfig, validate
 from .cpu_speed import flushed_denormals, keep_freed_memory
-from . import grid
 from .data import all_pairs, split
 from .fourier import Settled, half, settling_steps, spectrum, threshold_ratio
 from .health import Health

@@ -1,9 +1,11 @@
 """A grid job reads as the multirun of its single-point jobs: same conditions, same table."""
+import dataclasses
+
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import aggregate, figdata, groups, jobs
+from analysis import aggregate, claims, figdata, groups, jobs, paper_figures
 from circle_survival import grid
 from circle_survival.config import LearningRate, SplitConfig, TrainConfig
 from circle_survival.job import run_job
@@ -59,7 +61,32 @@ def test_a_grid_job_missing_a_row_is_incomplete(roots, tmp_path):
         jobs.load_trials([tmp_path])
 
 
-def test_fig10_reads_its_one_job_form():
-    trials = pd.DataFrame({"sweep": ["fig10_onejob", "fig5_top"], "n_circles": [1, 2]})
-    sweeps = figdata.Sweeps(trials)
-    assert "fig10" in sweeps and "fig10_onejob" not in sweeps and len(sweeps["fig10"]) == 1
+@pytest.fixture(scope="module")
+def fig10_forms(tmp_path_factory):
+    """Fig 10's two forms, tiny: one job of 3 weight decays x 2 trials, and a job per weight decay."""
+    root = tmp_path_factory.mktemp("fig10")
+    cfg = TrainConfig(p=11, d=8, steps=150, trials=2, progress="off", checkpoint_every=0, sweep="fig10_onejob")
+    cfg.model.width = 16
+    cfg.log.dense_steps, cfg.log.every = 0, 50
+    cfg.grid.optimizer.weight_decay = [0.0, 1.0, 4.0]
+    run_job(cfg, root / "fig10_onejob" / "default")
+    for point in grid.points(cfg):
+        single = grid.at(cfg, point)
+        single.sweep = "fig10"
+        run_job(single, root / "fig10" / f"optimizer.weight_decay={point['optimizer.weight_decay']}")
+    return root
+
+
+def test_fig10_figure_and_claims_read_either_form(fig10_forms):
+    one_job = figdata.Sweeps(jobs.load_trials([fig10_forms / "fig10_onejob"])[0])
+    per_value = figdata.Sweeps(jobs.load_trials([fig10_forms / "fig10"])[0])
+    both = figdata.Sweeps(jobs.load_trials([fig10_forms])[0])
+    assert "fig10" in one_job and "fig10_onejob" not in one_job and len(one_job["fig10"]) == 6
+    assert len(both["fig10"]) == 6 and (both["fig10"]["sweep"] == "fig10").all()  # not counted twice
+    for check in (claims.circles_vs_wd, claims.no_weight_decay):  # the same numbers (its label names the sweep)
+        got = [dataclasses.replace(check(sweeps), claim="") for sweeps in (one_job, per_value, both)]
+        assert got[0] == got[1] == got[2]
+    assert claims.no_weight_decay(one_job).n == 2
+    for sweeps in (one_job, per_value):
+        assert paper_figures.available("fig10", sweeps)
+        assert paper_figures.FIGURES["fig10"](sweeps) is not None
