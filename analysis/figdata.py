@@ -19,6 +19,7 @@ import pyarrow.dataset as ds
 from tqdm import tqdm
 
 from analysis import circularity, gradient, groups, jobs, ode, restrict, stats, survival
+from circle_survival.keys import SWEEP_FORMS
 
 FROZEN_STEPS = (500, 1000, 5000, 10000)
 
@@ -37,7 +38,12 @@ class Sweeps:
     """
 
     def __init__(self, trials: pd.DataFrame, lasso: float = ode.LASSO_ALPHA):
-        self.trials = {name: part.reset_index(drop=True) for name, part in trials.groupby("sweep", sort=True)}
+        # Another form of a sweep (SWEEP_FORMS) stands for it, unless that sweep's own jobs
+        # are here too: their trials are the same, and counting both would count them twice.
+        present = set(trials["sweep"])
+        names = trials["sweep"].replace({form: sweep for form, sweep in SWEEP_FORMS.items()
+                                         if sweep not in present})
+        self.trials = {name: part.reset_index(drop=True) for name, part in trials.groupby(names, sort=True)}
         self.lasso = lasso
         self.skipped: list = []
         self._memo: dict = {}

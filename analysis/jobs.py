@@ -39,7 +39,7 @@ STARTED = (*OUTPUTS, "train.log", "checkpoint.pt", ".hydra")
 
 # Per-trial results; every other trials.parquet column is configuration.
 RESULTS = (
-    "trial", "n_circles", "circles", "init_signal", "final_signal",
+    "trial", "replicate", "n_circles", "circles", "init_signal", "final_signal",
     "final_train_loss", "final_test_loss", "final_train_acc", "final_test_acc",
     "schema_version", "perturbation.applied", "diverged", "diverged_step", "loss_spike_step",
     "stopped_step", "train_acc_step", "test_acc_step", "train_pairs",
@@ -167,6 +167,9 @@ def load_trials(roots) -> tuple[pd.DataFrame, list[Skip]]:
         raise DataError(f"no readable jobs under {' '.join(map(str, roots))} "
                         f"({len(skipped)} skipped{first})")
     trials = _upgrade_v1(trials)
+    # The seeding index (a grid job's trials share it point by point); files before it: the trial.
+    trials["replicate"] = (trials["replicate"].fillna(trials["trial"]) if "replicate" in trials
+                           else trials["trial"]).astype("int64")
     for column, value in DEFAULTS.items():
         trials[column] = trials[column].fillna(value) if column in trials else value
     # Parameters of a rule that is not in force define no condition: blank them, so old
@@ -272,7 +275,10 @@ def _drop_inconsistent(trials: pd.DataFrame):
     for job in repeated[repeated].index:
         reasons.setdefault(job, "corrupt: repeated trial indices")
     if "trials" in trials:
-        rows, wanted = jobs.size(), jobs["trials"].max()
+        # `trials` replicates of each grid point: as many rows per replicate as points (1 without a grid)
+        replicate = trials["replicate"].fillna(trials["trial"]) if "replicate" in trials else trials["trial"]
+        points = trials.groupby(["job", replicate], observed=True).size().groupby(level=0, observed=True).max()
+        rows, wanted = jobs.size(), jobs["trials"].max() * points
         for job in rows[rows != wanted].index:
             reasons.setdefault(job, f"incomplete: {rows[job]} of {wanted[job]} trials")
     bad = trials["job"].isin(list(reasons))

@@ -8,14 +8,18 @@ Values live in ``conf/``; this module holds the schema and its checks::
 
 The config groups ``model``, ``optimizer`` and ``perturbation`` have one dataclass per
 option (`GROUPS`), each with a ``kind`` field naming it: a key of another option is an
-unknown key. Hydra's side (the ConfigStore, resolvers, named sweeps) is in hydra_setup.py.
+unknown key. ``grid`` (`GridConfig`) lists values of optimizer keys that one job trains
+every combination of (circle_survival.grid). Hydra's side (the ConfigStore, resolvers,
+named sweeps) is in hydra_setup.py.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from hydra.errors import CompactHydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -109,6 +113,37 @@ class SplitConfig(OptimizerConfig):
         return part.lr, part.weight_decay
 
 
+def rates(o: OptimizerConfig) -> dict[str, Any]:
+    """Each (lr, weight_decay) pair of an optimizer option by its key prefix: {"": o} for
+    adamw, {"embedding.": ..., "decoder.": ...} for split (keys optimizer.<prefix>lr, ...)."""
+    if isinstance(o, SplitConfig):
+        return {"embedding.": o.embedding, "decoder.": o.decoder}
+    return {"": o}
+
+
+@dataclass
+class GridRates:
+    """Values of one (lr, weight_decay) pair to train in one job; None: not in the grid."""
+    lr: Optional[list[float]] = None
+    weight_decay: Optional[list[float]] = None
+
+
+@dataclass
+class GridOptimizer(GridRates):
+    """grid.optimizer.<key>, a list for each optimizer key given: lr, weight_decay (adamw),
+    embedding.lr, ..., decoder.weight_decay (split)."""
+    embedding: GridRates = field(default_factory=GridRates)
+    decoder: GridRates = field(default_factory=GridRates)
+
+
+@dataclass
+class GridConfig:
+    """Hyperparameters that vary over the trial axis: the job trains `trials` replicates of
+    every combination of the lists given (circle_survival.grid), e.g.
+    ``grid.optimizer.decoder.lr=[1e-4,1e-3] grid.optimizer.decoder.weight_decay=[0,5]``."""
+    optimizer: GridOptimizer = field(default_factory=GridOptimizer)
+
+
 @dataclass
 class PerturbationConfig:
     """An intervention on the initial embedding in its Fourier basis (circle_survival.perturbation):
@@ -190,7 +225,7 @@ STOP_KINDS = ("never", "settled")
 # stop=settled is safe for them (benchmarks/early_stop.py). The others use whole
 # trajectories or final parameters, and refuse it.
 SETTLED_SWEEPS = ("fig5_top", "fig5_bottom", "fig6_left", "fig6_middle", "fig6_right", "fig7",
-                  "fig10", "fig14")
+                  "fig10", "fig10_onejob", "fig14")
 
 
 @dataclass
@@ -229,7 +264,7 @@ class TrainConfig:
     perturbation: PerturbationConfig = field(default_factory=NoPerturbation)
     snapshots: SnapshotsConfig = field(default_factory=SnapshotsConfig)
     stop: StopConfig = field(default_factory=StopConfig)
-
+    grid: GridConfig = field(default_factory=GridConfig)
 
 
 
@@ -310,6 +345,7 @@ def validate(cfg: TrainConfig) -> None:
     _check(cfg.backward in BACKWARDS, "backward", cfg.backward, f"one of {list(BACKWARDS)}")
     _validate_model(cfg.model)
     _validate_optimizer(cfg.optimizer)
+    _validate_grid(cfg)
     _check(cfg.log.dense_steps >= 0, "log.dense_steps", cfg.log.dense_steps, "an integer >= 0")
     _check(cfg.log.every >= 1, "log.every", cfg.log.every, "an integer >= 1")
     _check(cfg.circles.rule in CIRCLE_RULES, "circles.rule", cfg.circles.rule,
@@ -338,17 +374,38 @@ def _validate_model(mc: ModelConfig) -> None:
                f"one of {list(ACTIVATIONS)}")
 
 
-def _validate_optimizer(o: OptimizerConfig) -> None:
+def _validate_optimizer(o: OptimizerConfig, source: str = "optimizer.") -> None:
+    """`source` names the keys in messages: "optimizer." or, for a grid's values, "grid.optimizer."."""
     option("optimizer", o.kind)
-    rates = ({"": o} if isinstance(o, AdamWConfig) else
-             {"embedding.": o.embedding, "decoder.": o.decoder})
-    for prefix, rate in rates.items():
-        _check(rate.lr > 0, f"optimizer.{prefix}lr", rate.lr, "a number > 0")
-        _check(rate.weight_decay >= 0, f"optimizer.{prefix}weight_decay", rate.weight_decay,
+    for prefix, rate in rates(o).items():
+        _check(rate.lr > 0, f"{source}{prefix}lr", rate.lr, "a number > 0")
+        _check(rate.weight_decay >= 0, f"{source}{prefix}weight_decay", rate.weight_decay,
                "a number >= 0")
     _check(0 <= o.beta1 < 1, "optimizer.beta1", o.beta1, "a number in [0, 1)")
     _check(0 <= o.beta2 < 1, "optimizer.beta2", o.beta2, "a number in [0, 1)")
     _check(o.eps > 0, "optimizer.eps", o.eps, "a number > 0")
+
+
+def grid_values(cfg: TrainConfig) -> dict[str, list[float]]:
+    """The grid's lists by optimizer key ("optimizer.decoder.lr"), in schema order; {} without a grid."""
+    return {key[len("grid."):]: [float(v) for v in values]
+            for key, values in leaves(cfg.grid, "grid.").items() if values is not None}
+
+
+def _validate_grid(cfg: TrainConfig) -> None:
+    keys = [f"optimizer.{prefix}{name}" for prefix in rates(cfg.optimizer)
+            for name in ("lr", "weight_decay")]
+    for key, values in grid_values(cfg).items():
+        _check(key in keys, f"grid.{key}", values,
+               f"grid keys of optimizer={cfg.optimizer.kind}: {', '.join('grid.' + k for k in keys)}")
+        _check(len(values) > 0, f"grid.{key}", values, "a non-empty list of values")
+        _check(len(set(values)) == len(values), f"grid.{key}", values, "distinct values")
+        for value in values:  # the optimizer's own range, key by key
+            o = copy.deepcopy(cfg.optimizer)
+            *path, name = key.split(".")[1:]
+            setattr(functools.reduce(getattr, path, o), name, value)
+            _check(math.isfinite(value), f"grid.{key}", values, "finite numbers")
+            _validate_optimizer(o, source="grid.optimizer.")
 
 
 def _validate_stop(sc: StopConfig) -> None:
@@ -407,7 +464,10 @@ def flatten(cfg: TrainConfig) -> dict[str, Any]:
     """Result-relevant config values keyed exactly as Hydra overrides ("optimizer.lr").
 
     `vary` becomes one string ("embedding,mlp,split") so it can be a parquet column.
+    A grid is one entry, "grid": {"optimizer.decoder.lr": [...], ...}, only where it is set.
     """
-    flat = {k: v for k, v in leaves(cfg).items() if k not in RUNTIME_KEYS}
+    flat = {k: v for k, v in leaves(cfg).items() if k not in RUNTIME_KEYS and k.split(".")[0] != "grid"}
     flat["vary"] = ",".join(sorted(flat["vary"]))
+    if grid_values(cfg):  # one entry, absent without a grid: not a column (grid.columns gives its values)
+        flat["grid"] = grid_values(cfg)
     return flat

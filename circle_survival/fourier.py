@@ -110,9 +110,12 @@ class Settled:
     steps (-1: not in one); its gap and circle set are kept to compare against.
     """
 
-    def __init__(self, trials: int, device: torch.device, after: float, window: float,
-                 alive: float, dead: float):
-        self.after, self.window, self.alive_margin, self.dead_margin = after, window, alive, dead
+    def __init__(self, trials: int, device: torch.device, after: float | torch.Tensor,
+                 window: float | torch.Tensor, alive: float, dead: float):
+        # after, window: one for all trials, or (T,) each trial's own (a grid of weight decays)
+        self.after, self.window = (torch.as_tensor(x, dtype=torch.float64).to(device).expand(trials)
+                                   for x in (after, window))
+        self.alive_margin, self.dead_margin = alive, dead
         self.since = torch.full((trials,), -1, dtype=torch.int64, device=device)
         self.gap_since = torch.zeros(trials, dtype=torch.float64, device=device)
         self.gap = torch.zeros(trials, dtype=torch.float64, device=device)
@@ -140,9 +143,8 @@ class Settled:
 
     def settled(self, step: int) -> torch.Tensor:
         """(T,) bool: trials whose last update (at `step`) completes the rule."""
-        if step < self.after:
-            return torch.zeros_like(self.since, dtype=torch.bool)
-        return (self.since >= 0) & (step - self.since >= self.window) & (self.gap >= self.gap_since)
+        return ((step >= self.after) & (self.since >= 0) & (step - self.since >= self.window)
+                & (self.gap >= self.gap_since))
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {k: getattr(self, k).cpu().clone() for k in ("since", "gap_since", "gap", "circles_since")

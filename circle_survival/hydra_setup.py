@@ -8,7 +8,8 @@ launcher, tests); config.py holds the schema and its checks and imports no Hydra
 - ConfigStore: `train_schema` (config.TrainSchema) and, per option of each config group
   in config.GROUPS, `<group>/<kind>_schema`, which conf/<group>/*.yaml list first in their
   defaults (Hydra's structured-config schema pattern).
-- Resolvers `${cs_or:...}`, `${cs_scale:...}`, `${cs_with:...}`, used by conf/ and sweeps/.
+- Resolvers `${cs_or:...}`, `${cs_scale:...}`, `${cs_with:...}`, `${cs_swept:...}`, used by
+  conf/ and sweeps/.
 - Each named sweep `sweeps/<name>.yaml` as option <name> of group `sweep`.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from .config import GROUPS, SCALES, ConfigError, TrainSchema
+from .hydra_compat import sweep_jobs
 
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
 
@@ -61,7 +63,18 @@ def with_override(dirname: str, item: str) -> str:
     return ",".join(sorted(filter(None, [dirname, item])))
 
 
+def swept_values(sweep: str, key: str, *, _root_: DictConfig) -> list[Any]:
+    """`${cs_swept:fig10,optimizer.weight_decay}`: the values named sweep `sweep` sweeps `key`
+    over at this config's scale, as a list: one source for a sweep's values and a grid
+    over them (sweeps/fig10_onejob.yaml)."""
+    params = OmegaConf.load(SWEEPS_DIR / f"{sweep}.yaml").hydra.sweeper.params
+    raw = OmegaConf.to_container(params, resolve=False)[key]  # e.g. ${cs_scale:'0,0.1',...}
+    value = OmegaConf.create({"scale": _root_.get("scale", "paper"), "value": raw}).value
+    return [job[0].split("=", 1)[1] for job in sweep_jobs([f"{key}={value}"])]
+
+
 OmegaConf.register_new_resolver("cs_scale", by_scale, replace=True)
+OmegaConf.register_new_resolver("cs_swept", swept_values, replace=True)
 OmegaConf.register_new_resolver("cs_with", with_override, replace=True)
 
 

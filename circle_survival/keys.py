@@ -10,3 +10,7 @@ repeats the keys (YAML cannot import them); tests/test_keys.py checks that all a
 
 RUNTIME_KEYS = ("device", "force", "progress", "block_trials", "threads", "checkpoint_every",
                 "backward")
+# Named sweeps that train another sweep's trials in another form, with the same results
+# (fig10_onejob: fig10's weight decays as one job's grid): analysis files their trials
+# under that sweep's figure, and `python -m circle_survival.reproduce` runs one form only.
+SWEEP_FORMS = {"fig10_onejob": "fig10"}

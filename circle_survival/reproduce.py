@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m circle_survival.reproduce",
                                      description=__doc__.splitlines()[0],
                                      epilog="After --: overrides for every job (e.g. -- device=cuda).")
-    parser.add_argument("names", nargs="*", help="named sweeps (default: every one)")
+    parser.add_argument("names", nargs="*", help="named sweeps (default: every one, each figure's once)")
     parser.add_argument("--scale", default="laptop", choices=SCALES)
     parser.add_argument("--out", type=Path, required=True, help="working folder: DIR/multirun, DIR/logs")
     parser.add_argument("--parallel", type=int, default=2, help="sweeps at once, one thread each")
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.parallel < 1:
         parser.error("--parallel must be at least 1")
     ms = args.ms_per_step if args.ms_per_step is not None else measure_ms_per_step()
-    text, order = plan(args.names or known, args.scale, args.parallel, ms)
+    text, order = plan(args.names or sweeps.names(forms=False), args.scale, args.parallel, ms)
     print(text, flush=True)
     if args.dry_run:
         return 0

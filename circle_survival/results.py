@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import grid
 from .config import SCHEMA_VERSION, TrainConfig, flatten
 from .fourier import circle_lists, half
 from .trainer import METRICS, TrainResult
@@ -107,16 +108,19 @@ def _step_or_null(steps: np.ndarray) -> pa.Array:
 
 
 def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
-    """One row per trial: every result-relevant config value as a column, then results."""
+    """One row per trial: every result-relevant config value as a column, then results.
+    A grid's keys hold each trial's own value; `replicate` is the index its seeding used."""
     T = len(result.trials)
     flat = flatten(cfg)
     circles = trial_circles(cfg, result)
     last_row = np.searchsorted(result.steps, end_steps(result))  # (T,) a stopping step is logged
     final = result.metrics[last_row, np.arange(T)].astype(np.float32)  # (T, 4)
-    columns = {"trial": pa.array(result.trials, pa.int32())}
+    columns = {"trial": pa.array(result.trials, pa.int32()),
+               "replicate": pa.array([t.replicate for t in grid.layout(cfg)], pa.int32())}
     # List-valued config (perturbation.ks, snapshots.steps) as list<int32>, even when empty.
     columns.update({key: pa.array([value] * T, pa.list_(pa.int32()) if isinstance(value, list) else None)
-                    for key, value in flat.items()})
+                    for key, value in flat.items() if key != "grid"})
+    columns.update({key: pa.array(values, pa.float64()) for key, values in grid.columns(cfg).items()})
     columns["device"] = pa.array([result.device] * T, pa.string())
     applied = result.applied if result.applied is not None else [[] for _ in range(T)]
     columns["perturbation.applied"] = pa.array(applied, pa.list_(pa.int32()))

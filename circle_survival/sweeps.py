@@ -23,15 +23,17 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
-from .config import SCALES, SETTLED_SWEEPS, StopConfig
+from . import grid
+from .config import SCALES, SETTLED_SWEEPS, GridConfig, StopConfig, TrainConfig
 from .hydra_setup import SWEEPS_DIR
 from .fourier import settling_steps
 from .hydra_compat import set_hydra_config, sweep_jobs
+from .keys import SWEEP_FORMS
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 # Paper order; `names()` appends any other sweep file after these.
 ORDER = ("fig2", "fig3", "fig4", "fig5_top", "fig5_bottom", "fig6_left", "fig6_middle",
-         "fig6_right", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12", "fig13", "fig14")
+         "fig6_right", "fig7", "fig8", "fig9", "fig10", "fig10_onejob", "fig11", "fig12", "fig13", "fig14")
 
 
 # The mean steps a trial trained for under stop=settled at the paper's defaults, measured
@@ -61,9 +63,10 @@ class Size:
         return self.settled_model_steps if self.stops_settled else self.model_steps
 
 
-def names() -> list[str]:
-    """Every sweep in sweeps/, in the paper's order."""
-    found = {p.stem for p in SWEEPS_DIR.glob("*.yaml")}
+def names(forms: bool = True) -> list[str]:
+    """Every sweep in sweeps/, in the paper's order; forms=False leaves out those that are
+    another form of one (keys.SWEEP_FORMS: fig10_onejob trains fig10's trials)."""
+    found = {p.stem for p in SWEEPS_DIR.glob("*.yaml")} - (set() if forms else set(SWEEP_FORMS))
     return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
 
 
@@ -104,7 +107,8 @@ def size(name: str, scale: str = "paper") -> Size:
 
     A job's `trials`, `steps`, and the embedding's lr and weight decay (`optimizer.lr`, or
     `optimizer.embedding.lr` with optimizer=split) are its own overrides where the sweep
-    varies them, else the composed config's values.
+    varies them, else the composed config's values. A job with a grid trains `trials`
+    per grid point (each point's own lr and weight decay).
     """
     cfg = composed(name, scale)
     total_trials = model_steps = settled_steps = 0
@@ -113,15 +117,19 @@ def size(name: str, scale: str = "paper") -> Size:
     rule = StopConfig(kind="settled")
     prefix = "optimizer." if cfg.optimizer.kind == "adamw" else "optimizer.embedding."
     embedding_keys = (prefix + "lr", prefix + "weight_decay")
+    grid_node = OmegaConf.merge(OmegaConf.structured(GridConfig), OmegaConf.to_container(cfg.grid, resolve=True))
+    points = grid.points(TrainConfig(grid=OmegaConf.to_object(grid_node)))  # [{}] without a grid
     for overrides in job_list:
         values = dict(o.split("=", 1) for o in overrides)
         trials, steps = int(values.get("trials", cfg.trials)), int(values.get("steps", cfg.steps))
-        lr, weight_decay = (float(values.get(k, OmegaConf.select(cfg, k))) for k in embedding_keys)
-        earliest = max(settling_steps(rule.after, rule.window, rule.decay_times, lr, weight_decay))
-        total_trials += trials
-        model_steps += trials * steps
-        settled_steps += trials * int(min(steps, max(SETTLED_MEAN_STEPS, earliest)))
-        per_job.add(trials)
+        for point in points:
+            lr, weight_decay = (float(point.get(k, values.get(k, OmegaConf.select(cfg, k))))
+                                for k in embedding_keys)
+            earliest = max(settling_steps(rule.after, rule.window, rule.decay_times, lr, weight_decay))
+            settled_steps += trials * int(min(steps, max(SETTLED_MEAN_STEPS, earliest)))
+        total_trials += trials * len(points)
+        model_steps += trials * len(points) * steps
+        per_job.add(trials * len(points))
     with set_hydra_config(cfg):  # a sweep picks stop.kind by scale from `${hydra:runtime.choices.stop}`
         stops_settled = cfg.stop.kind == "settled"
     return Size(len(job_list), total_trials, model_steps, per_job, settled_steps, stops_settled)
@@ -145,13 +153,15 @@ def table(markdown: bool = False) -> str:
     with_settled = 0  # paper scale, stop=settled in the sweeps that allow it
     for name in names():
         row = [title(name).split(":")[0], name]
+        counted = name not in SWEEP_FORMS  # another form of a sweep: not again in the totals
         for scale in SCALES:
             s = size(name, scale)
             row += [_jobs_x_trials(s), _steps(s.model_steps, s.steps_to_run, s.stops_settled)]
-            by_scale[scale].append(s)
+            by_scale[scale] += [s] if counted else []
         paper = size(name, "paper")
         settled = paper.settled_model_steps
-        with_settled += settled if name in SETTLED_SWEEPS else paper.model_steps
+        if counted:
+            with_settled += settled if name in SETTLED_SWEEPS else paper.model_steps
         rows.append(row + [f"{settled:,}" if name in SETTLED_SWEEPS else "no (refused)",
                            command(name)])
     total = ["all", ""]

@@ -15,6 +15,9 @@ trials would scale every gradient by 1/T and change Adam's trajectory (through e
 Trials are stacked in blocks (`block_trials`): on a CPU, blocks of 2 keep a block's
 activations in cache and run ~1.3x faster than one block of 32; a GPU takes all
 trials in one block.
+
+A grid (cfg.grid) makes the job's trials `trials` replicates of each grid point, each
+with its point's optimizer settings and seeded by its replicate index (circle_survival.grid).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from . import grid
 from .config import ConfigError, TrainConfig, validate
 from .cpu_speed import flushed_denormals, keep_freed_memory
 from .data import all_pairs, split
@@ -103,11 +107,14 @@ class Trainer:
         self.cfg = cfg
         self.device = dev = resolve_device(cfg.device)
         self.dtype = getattr(torch, cfg.dtype)
-        self.trials = list(range(cfg.trial_offset, cfg.trial_offset + cfg.trials))
-        self.block = cfg.block_trials or (2 if dev.type == "cpu" else cfg.trials)
+        layout = grid.layout(cfg)  # without a grid: trials trial_offset.., each its own replicate
+        self.trials = [t.trial for t in layout]  # global indices, the `trial` column
+        replicates = [t.replicate for t in layout]  # what seeding uses
+        self.optimizers = grid.optimizers(cfg)  # each trial's optimizer settings
+        self.block = cfg.block_trials or (2 if dev.type == "cpu" else len(layout))
 
-        init = init_params(cfg, self.trials)  # {name: (T, ...)} float64 on CPU
-        init["E"], self.applied = perturb(cfg, init["E"], self.trials)
+        init = init_params(cfg, replicates)  # {name: (T, ...)} float64 on CPU
+        init["E"], self.applied = perturb(cfg, init["E"], replicates)
         # Gradients come from the path's loss_and_grads (models), not from autograd on
         # these tensors: no parameter requires grad.
         self.path = training_path(cfg)
@@ -118,14 +125,14 @@ class Trainer:
         self.moments: dict | None = None  # AdamW's state, job-wide; None before the first update
         a, b, y = all_pairs(cfg.p)
         train_idx, test_idx = zip(*(split(cfg.p, cfg.train_frac, generator(cfg, "split", t))
-                                    for t in self.trials))
+                                    for t in replicates))
         train_idx, test_idx = torch.stack(train_idx), torch.stack(test_idx)
         self.train = [t.to(dev) for t in (a[train_idx], b[train_idx], y[train_idx])]  # (T, n_train)
         self.test = [t.to(dev) for t in (a[test_idx], b[test_idx], y[test_idx])]  # (T, n_test)
 
         self.log_steps = logged_steps(cfg.steps, cfg.log.dense_steps, cfg.log.every)
         self.snapshot_steps = set(snapshot_steps(cfg.steps, cfg.snapshots.every, cfg.snapshots.steps))
-        L, T, K = len(self.log_steps), cfg.trials, cfg.p // 2 + 1
+        L, T, K = len(self.log_steps), len(layout), cfg.p // 2 + 1
         # Logged values stay on the device until the end: no per-step host sync.
         self.signal = torch.zeros(L, T, K, device=dev)
         self.grad_signal = torch.zeros(L, T, K, device=dev)
@@ -133,8 +140,10 @@ class Trainer:
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
         self.health = Health(T, dev)  # every step's loss, watched on the device
         sc = cfg.stop
-        after, window = settling_steps(sc.after, sc.window, sc.decay_times,
-                                       *cfg.optimizer.settings("E"))
+        # (T,) each trial's earliest stop and window, from its own embedding lr and decay
+        after, window = torch.tensor([settling_steps(sc.after, sc.window, sc.decay_times,
+                                                     *o.settings("E")) for o in self.optimizers],
+                                     dtype=torch.float64).reshape(T, 2).T
         self.settle = (Settled(T, dev, after, window, sc.alive, sc.dead)
                        if sc.kind == "settled" else None)
         self.stopped_step = np.full(T, -1)  # per trial: the step it stopped at, -1 = running
@@ -152,8 +161,8 @@ class Trainer:
         self.block_grads = [{k: v[g].clone() for k, v in self.grads.items()} for g in self.groups]
         self.batches = [self.path.prepare(*(t[g] for t in self.train)) for g in self.groups]
         self.labels = [self.train[2][g] for g in self.groups]
-        self.opt = (TrialAdamW(self.blocks, self.block_grads, self.cfg.optimizer, self.trained)
-                    if running else None)
+        self.opt = (TrialAdamW(self.blocks, self.block_grads, [self.optimizers[t] for t in running],
+                               self.trained) if running else None)
         if self.opt is not None and self.moments is not None:
             order = torch.tensor(running)  # the blocks' trials in order
             self.opt.load_state_dict({"step": self.moments["step"], **{
@@ -228,7 +237,7 @@ class Trainer:
         `on_step(self)` runs after every update."""
         cfg = self.cfg
         log_row = {s: i for i, s in enumerate(self.log_steps)}
-        bar = progress(cfg.progress, total=cfg.steps, desc=f"p={cfg.p} d={cfg.d} x{cfg.trials}",
+        bar = progress(cfg.progress, total=cfg.steps, desc=f"p={cfg.p} d={cfg.d} x{len(self.trials)}",
                        initial=self.step)
         if self.device.type == "cpu":
             keep_freed_memory()  # steps reuse warm memory instead of faulting it in anew

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="after --: Hydra overrides for every job (hydra.launcher.partition=...)")
     args = parser.parse_args(argv)
     known = sweeps.names()
-    names = known if args.all else args.names
+    names = sweeps.names(forms=False) if args.all else args.names  # each figure once
     unknown = [n for n in names if n not in known]
     if not names or unknown:
         parser.error(f"unknown sweep(s) {unknown}; known: {', '.join(known)}" if unknown

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from omegaconf import open_dict
 
-from circle_survival import sweeps
-from circle_survival.config import (SCALES, SETTLED_SWEEPS, ConfigError, TrainConfig, leaves,
-                                    to_dataclass, validate)
+from circle_survival import grid, sweeps
+from circle_survival.config import (SCALES, SETTLED_SWEEPS, ConfigError, TrainConfig, grid_values,
+                                    leaves, to_dataclass, validate)
+from circle_survival.keys import SWEEP_FORMS
 from circle_survival.hydra_compat import set_hydra_config
 from circle_survival.hydra_setup import by_scale
 from circle_survival.trainer import logged_steps, snapshot_steps
@@ -29,6 +30,11 @@ def swept(name: str, scale: str) -> dict[str, list[str]]:
             if value not in values.setdefault(key, []):
                 values[key].append(value)
     return values
+
+
+def gridded(name: str, scale: str) -> dict[str, list[float]]:
+    """The grid's values by optimizer key (`grid.optimizer.weight_decay` -> "optimizer.weight_decay")."""
+    return grid_values(job_config(name, scale, sweeps.jobs(name, scale)[0]))
 
 
 def job_config(name: str, scale: str, overrides: list[str]):
@@ -53,7 +59,7 @@ def test_every_sweep_composes_and_its_jobs_validate(name, scale):
         cfg = job_config(name, scale, overrides)
         validate(cfg)
         assert cfg.sweep == name and cfg.scale == scale
-        assert cfg.trials in size.trials_per_job
+        assert cfg.trials * len(grid.points(cfg)) in size.trials_per_job  # a grid: trials per point
     if name == "fig12":  # the ablations read the unablated job of the same sweep
         cfg = job_config(name, scale, ["perturbation=keep_top2", "steps=7"])
         suffix = "" if scale == "paper" else f"-{scale}"
@@ -161,7 +167,7 @@ def as_set(values):
 # What laptop scale may change: how many trials, and stopping settled trials; nothing else
 # (fig12's perturbation.source is a job of its own sweep, in the laptop sweep's folder).
 LAPTOP_CHANGES = {"trials", "scale", "perturbation.source",
-                  *(k for k in leaves(TrainConfig()) if k.startswith("stop."))}
+                  *(k for k in leaves(TrainConfig()) if k.startswith(("stop.", "grid.")))}
 
 
 @pytest.mark.parametrize("name", sweeps.names())
@@ -169,11 +175,11 @@ def test_laptop_scale_cuts_only_trials_and_grid_points(name):
     paper, smoke, laptop = (sweeps.size(name, s) for s in ("paper", "smoke", "laptop"))
     assert max(laptop.trials_per_job) <= min(paper.trials_per_job)
     assert min(laptop.trials_per_job) >= max(smoke.trials_per_job)
-    grid = {scale: swept(name, scale) for scale in ("paper", "smoke", "laptop")}
-    assert grid["laptop"].keys() == grid["paper"].keys()
-    for key, values in grid["laptop"].items():  # a subset of the paper's values, no fewer than smoke's
-        assert len(grid["smoke"][key]) <= len(values) <= len(grid["paper"][key]), key
-        assert as_set(values) <= as_set(grid["paper"][key]), key
+    points = {scale: {**swept(name, scale), **gridded(name, scale)} for scale in ("paper", "smoke", "laptop")}
+    assert points["laptop"].keys() == points["paper"].keys()
+    for key, values in points["laptop"].items():  # a subset of the paper's values, no fewer than smoke's
+        assert len(points["smoke"][key]) <= len(values) <= len(points["paper"][key]), key
+        assert as_set(values) <= as_set(points["paper"][key]), key
     for job in {0: sweeps.jobs(name, "laptop")[0], -1: sweeps.jobs(name, "laptop")[-1]}.values():
         at_laptop, at_paper = job_config(name, "laptop", job), job_config(name, "paper", job)
         # p, d, steps, optimizer.*, model.*, perturbation.*, log.*, ...: the paper's, for the same job
@@ -185,6 +191,24 @@ def test_laptop_scale_cuts_only_trials_and_grid_points(name):
             assert at_laptop.stop == job_config(name, "paper", ["stop=settled", *job]).stop
         else:
             assert at_laptop.stop.kind == "never"
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("form, name", SWEEP_FORMS.items())
+def test_a_sweeps_other_form_trains_the_same_trials(form, name, scale):
+    # fig10_onejob: one job whose grid is fig10's swept weight decays (one source: fig10.yaml),
+    # with fig10's every other setting
+    assert sweeps.jobs(form, scale) == [[]]
+    values = swept(name, scale)
+    assert {k: [float(v) for v in vs] for k, vs in values.items()} == gridded(form, scale)
+    one_job = leaves(job_config(form, scale, []))
+    for job in sweeps.jobs(name, scale):
+        point = leaves(job_config(name, scale, job))
+        differ = {k for k in point if point[k] != one_job[k]}
+        assert differ <= {"sweep", *(k.split("=")[0] for k in job), *(k for k in point if k.startswith("grid."))}
+    size, form_size = sweeps.size(name, scale), sweeps.size(form, scale)
+    assert (size.trials, size.model_steps, size.steps_to_run) == (
+        form_size.trials, form_size.model_steps, form_size.steps_to_run)
 
 
 def test_laptop_scale_keeps_what_the_claims_read():
@@ -264,6 +288,19 @@ def test_every_sweep_runs_end_to_end(tiny_runs, name):
     for _, row in trials.drop_duplicates("job").iterrows():
         want = snapshot_steps(row.steps, row["snapshots.every"], list(row["snapshots.steps"]))
         assert sorted(params[params.job == row.job].step.unique()) == want
+
+
+def test_a_sweeps_other_form_gives_the_same_trials_end_to_end(tiny_runs):
+    # fig10_onejob's trial at weight decay w, replicate r is fig10's trial r of the job at w
+    cwd, _ = tiny_runs
+    for form, name in SWEEP_FORMS.items():
+        one_job, jobs = read(cwd, form), read(cwd, name)
+        assert one_job.job.nunique() == 1 and len(one_job) == len(jobs) > 0
+        key = ["optimizer.weight_decay", "replicate"]
+        a, b = (t.sort_values(key).reset_index(drop=True) for t in (one_job, jobs))
+        for column in ["optimizer.weight_decay", "replicate", "n_circles", "final_train_loss"]:
+            pd.testing.assert_series_equal(a[column], b[column])
+        np.testing.assert_array_equal(np.stack(a.final_signal), np.stack(b.final_signal))
 
 
 def init_at(row, k):
