@@ -55,8 +55,8 @@ class TrainResult:
     diverged_step: np.ndarray  # (T,) first step with a non-finite loss, -1 = never (health)
     spike_step: np.ndarray  # (T,) first loss spike after step 1,000, -1 = never (health)
     stopped_step: np.ndarray  # (T,) step a trial stopped at (stop=settled), -1 = ran to the end
+    train_pairs: np.ndarray  # (T, n_train) int32 training samples, ascending indices into data.pairs
     applied: list[list[int]] | None = None  # per trial, the frequencies perturbed (perturbation.perturb)
-    train_pairs: np.ndarray | None = None  # (T, n_train) training samples, indices into data.pairs
     embedding: np.ndarray | None = None  # (L, T, p, d) float32 E at each logged step (log.embedding)
     rqi: np.ndarray | None = None  # (L, T) float32 RQI at each logged step (log.rqi)
 

@@ -5,7 +5,8 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from circle_survival.config import TrainConfig, flatten
+from circle_survival.config import TrainConfig, flatten, train_size
+from circle_survival.data import split
 from circle_survival.models.mlp import shapes as layer_shapes
 from circle_survival.results import CONFIG_KEY, stored_config, write_job
 from circle_survival.trainer import TrainResult, logged_steps, train
@@ -61,7 +62,9 @@ def fake_result(cfg: TrainConfig) -> TrainResult:
                        rng.random((L, T, K), dtype=np.float32), rng.random((L, T, 4), dtype=np.float32),
                        rng.random((T, cfg.p)), rng.random((T, cfg.p)), params, "cpu",
                        diverged_step=np.full(T, -1), spike_step=np.full(T, -1),
-                       stopped_step=np.full(T, -1))
+                       stopped_step=np.full(T, -1),
+                       train_pairs=np.stack([split(cfg.p ** 2, train_size(cfg), torch.Generator().manual_seed(t))[0]
+                                             for t in range(T)]).astype(np.int32))
 
 
 def test_paper_default_job_fits_one_megabyte_per_trial(tmp_path):

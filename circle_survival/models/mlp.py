@@ -1,7 +1,7 @@
 """model=mlp, the paper's model, with a hand-written batched backward pass.
 
     logits = forward(cfg.model, params, a, b)      # one trial: a, b (n,) -> (n, outputs)
-    path = FastPath(cfg, loss.make_loss(cfg))      # every trial at once, a leading trial axis
+    path = FastPath(cfg)                           # every trial at once, with cfg's loss
     batch = path.prepare(a, b, y)                  # a, b, y: (T, n); once per set of trials
     loss, logits, grads = path.loss_and_grads(params, batch)   # loss (T,), grads {name: (T, ...)}
 
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ..config import MLPConfig, TrainConfig
 from ..elementwise import by_trial
-from ..loss import n_outputs
+from ..loss import make_loss, n_outputs
 from .layers import embedding, linear_shapes, linears, run_linears
 
 
@@ -47,9 +47,9 @@ def forward(mc: MLPConfig, params: dict[str, torch.Tensor], a: torch.Tensor,
 class FastPath:
     """The batched forward and hand-written backward, over a leading trial axis."""
 
-    def __init__(self, cfg: TrainConfig, loss):
+    def __init__(self, cfg: TrainConfig, loss=None):
         self.p = cfg.p
-        self.loss = loss  # loss.make_loss(cfg)
+        self.loss = loss or make_loss(cfg)
 
     def prepare(self, a: torch.Tensor, b: torch.Tensor, y: torch.Tensor) -> tuple:
         return pair_rows(a, b, self.p), y

@@ -22,7 +22,7 @@ def test_load_trials_reads_good_jobs_and_skips_bad_ones_with_reasons(planted):
     reasons = {s.path.split("/")[-1]: s.reason for s in skipped}
     assert {k: v.split(":")[0] for k, v in reasons.items()} == planted.bad_reasons
     assert reasons["short"] == "incomplete: 1 of 2 trials"
-    assert reasons["version2"] == "different schema: schema_version 3, expected one of 1, 2"
+    assert reasons["version2"] == "different schema: schema_version 4, expected one of 1, 2, 3"
     assert reasons["no_circles"] == "different schema: no column 'circles'"
     # the numbers of the good jobs are intact
     assert trials.groupby("p")["n_circles"].sum().to_dict() == {11: 12, 13: 30}
