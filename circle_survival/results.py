@@ -149,10 +149,10 @@ def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
         "diverged": pa.array(result.diverged_step >= 0, pa.bool_()),
         "diverged_step": _step_or_null(result.diverged_step),
         "loss_spike_step": _step_or_null(result.spike_step),
+        "stopped_step": _step_or_null(result.stopped_step),
         **{f"{n}_step": _step_or_null(first_reached(result, METRICS.index(n), cfg.log.acc_threshold))
            for n in ("train_acc", "test_acc")},
         "train_pairs": pa.array(list(result.train_pairs), pa.list_(pa.int32())),
-        "stopped_step": _step_or_null(result.stopped_step),
         "n_circles": pa.array([None if c is None else len(c) for c in circles], pa.int32()),
         "circles": pa.array(circles, pa.list_(pa.int32())),
         "init_signal": pa.array(list(half(result.init_spectrum).astype(np.float32)),

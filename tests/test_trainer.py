@@ -165,6 +165,13 @@ def test_resume_from_state_is_bitwise_identical(tiny_cfg):
     np.testing.assert_array_equal(straight.final_spectrum, resumed.final_spectrum)
 
 
+def test_resume_keeps_the_logged_embedding(tiny_cfg):
+    cfg = tiny_cfg(steps=40, **SEED2, **{"log.embedding": True, "loss": MSEConfig()})
+    straight, resumed = crash_and_resume(cfg, save_at=13, crash_at=17)
+    np.testing.assert_array_equal(straight.embedding, resumed.embedding)
+    np.testing.assert_array_equal(straight.metrics, resumed.metrics)
+
+
 @pytest.mark.parametrize("blocks", [(2, 3), (1, 2)])
 def test_resume_with_another_blocking(tiny_cfg, blocks):
     # e.g. a CPU job (blocks of 2) requeued onto a GPU (one block of all trials)
