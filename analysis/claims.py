@@ -33,6 +33,7 @@ class Claim:
     agree: bool | None
     rule: str
     stopped_early: str = ""  # "k of n" trials it read stopped early (stop=settled), or "none"
+    source: str = ""  # whose claim: "" for seed 001, the main paper; else its name (grokking_claims.PAPER)
 
 
 def check_all(sweeps, problems: list | None = None) -> list[Claim]:
@@ -41,8 +42,13 @@ def check_all(sweeps, problems: list | None = None) -> list[Claim]:
     A check whose data is there but unusable (a column missing, one class only) is
     left out and, when `problems` is a list, named there with the reason.
     """
+    return run_checks(CHECKS, sweeps, problems)
+
+
+def run_checks(checks, sweeps, problems: list | None = None) -> list[Claim]:
+    """check_all for any sequence of checks (seed 002's: analysis.grokking_claims)."""
     out = []
-    for check in CHECKS:
+    for check in checks:
         sweeps.read.clear()
         try:
             claim = check(sweeps)

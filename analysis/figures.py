@@ -26,7 +26,12 @@ from typing import Callable
 import pandas as pd
 from tqdm import tqdm
 
-from analysis import command, figdata, groups, jobs, ode, paper_figures, plotting, sweep_figures
+from analysis import command, figdata, groups, grokking_figures, jobs, ode, paper_figures, plotting, sweep_figures
+
+# Every paper figure, seed 001's (paper_figures) and seed 002's (grokking_figures): name -> draw(sweeps),
+# and name -> the named sweeps it reads.
+FIGURES = {**paper_figures.FIGURES, **grokking_figures.FIGURES}
+SWEEPS = {**paper_figures.SWEEPS, **grokking_figures.SWEEPS}
 
 
 def _circles(trials, group, skipped):
@@ -65,21 +70,26 @@ class Outcome:
 
 
 # What --figure accepts: a paper figure, or one of the named sweeps it is drawn from.
-TARGETS = sorted({*paper_figures.FIGURES, *(s for sweeps in paper_figures.SWEEPS.values() for s in sweeps)},
-                 key=lambda t: (len(t), t))
+TARGETS = sorted({*FIGURES, *(s for sweeps in SWEEPS.values() for s in sweeps)}, key=lambda t: (len(t), t))
+
+
+def available(name: str, sweeps) -> bool:
+    """Whether any named sweep of figure `name` is among `sweeps` (figdata.Sweeps or a set of names)."""
+    return any(s in sweeps for s in SWEEPS[name])
 
 
 def bind(target: str) -> tuple[str, str]:
     """(paper figure, sweep) for --figure: a figure drawn from one sweep ("fig7"), or one
     sweep of a figure drawn from several ("fig5_bottom"). ValueError otherwise."""
-    for name, sweeps in paper_figures.SWEEPS.items():
+    for name, sweeps in SWEEPS.items():
         if target == name and len(sweeps) == 1:
             return name, sweeps[0]
+    for name, sweeps in SWEEPS.items():
         if target in sweeps and len(sweeps) > 1:
             return name, target
-    if target in paper_figures.SWEEPS:
-        raise ValueError(f"{target} is drawn from {' and '.join(paper_figures.SWEEPS[target])}: "
-                         f"name the one these jobs stand for (--figure {paper_figures.SWEEPS[target][0]})")
+    if target in SWEEPS:
+        raise ValueError(f"{target} is drawn from {' and '.join(SWEEPS[target])}: "
+                         f"name the one these jobs stand for (--figure {SWEEPS[target][0]})")
     raise ValueError(f"unknown figure {target!r}; known: {', '.join(TARGETS)}")
 
 
@@ -92,7 +102,7 @@ def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure:
     if figure:
         name, sweep = bind(figure)
         return [_paper(name, figdata.Sweeps(trials.assign(sweep=sweep), lasso=lasso), out, where)]
-    wanted = set(only or [*SWEEP_FIGURES, *paper_figures.FIGURES])
+    wanted = set(only or [*SWEEP_FIGURES, *FIGURES])
     tasks = []
     for group, part in groups.by_sweep(trials).items():
         for name, draw in SWEEP_FIGURES.items():
@@ -101,8 +111,8 @@ def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure:
                 tasks.append(Task(f"{group}/{name}", out / group / name,
                                   functools.partial(draw, part, group, skipped), skipped))
     sweeps = figdata.Sweeps(trials, lasso=lasso)
-    for name in paper_figures.FIGURES:
-        if name in wanted and (only or paper_figures.available(name, sweeps)):
+    for name in FIGURES:
+        if name in wanted and (only or available(name, sweeps)):
             tasks.append(_paper(name, sweeps, out, where))
     return tasks
 
@@ -110,17 +120,19 @@ def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure:
 def _paper(name: str, sweeps, out: Path, where: str) -> Task:
     """Paper figure `name` from `sweeps`; without any of its sweeps, a task that says which command makes them."""
     def make():
-        if not paper_figures.available(name, sweeps):
-            commands = "; ".join(paper_figures.how_to_run(s) for s in paper_figures.SWEEPS[name])
+        if not available(name, sweeps):
+            commands = "; ".join(paper_figures.how_to_run(s) for s in SWEEPS[name])
             raise ValueError(f"no data under {where} (run: {commands})")
-        return paper_figures.FIGURES[name](sweeps)
+        return FIGURES[name](sweeps)
     return Task(name, out / name, make, sweeps.skipped)
 
 
 def absent(trials: pd.DataFrame) -> list[str]:
-    """Paper figures none of whose named sweeps is among these trials."""
+    """Paper figures none of whose named sweeps is among these trials (seed 002's only when
+    some seed-002 sweep is there: without one, seed 001's list as before)."""
     found = set(trials["sweep"])
-    return [name for name in paper_figures.FIGURES if not paper_figures.available(name, found)]
+    names = FIGURES if any(available(name, found) for name in grokking_figures.FIGURES) else paper_figures.FIGURES
+    return [name for name in names if not available(name, found)]
 
 
 def run(task: Task) -> Outcome:
@@ -157,8 +169,8 @@ def draw_all(roots, out_dir, only=None, figure: str | None = None, lasso: float 
 def main(argv=None) -> int:
     parser = command.parser(__doc__, __file__, out="figures", lasso="Fig 9, 15, 16; ")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--only", nargs="+", choices=[*SWEEP_FIGURES, *paper_figures.FIGURES], metavar="NAME",
-                       help=f"draw only these ({', '.join([*SWEEP_FIGURES, *paper_figures.FIGURES])})")
+    which.add_argument("--only", nargs="+", choices=[*SWEEP_FIGURES, *FIGURES], metavar="NAME",
+                       help=f"draw only these ({', '.join([*SWEEP_FIGURES, *FIGURES])})")
     which.add_argument("--figure", metavar="FIG",
                        help="draw this paper figure from every job under the roots, whatever their sweep "
                             "(a figure, or for fig5 and fig6 one of its sweeps, e.g. fig5_bottom)")

@@ -13,11 +13,21 @@ from __future__ import annotations
 import signal
 import sys
 
-from analysis import claims, command, figdata, jobs, ode, paper_figures
+from analysis import claims, command, figdata, grokking_claims, jobs, ode, paper_figures
 
 
 def markdown(rows: list[claims.Claim]) -> str:
-    """The claims as an aligned Markdown table, followed by the agreement rules."""
+    """The claims as an aligned Markdown table, followed by the agreement rules; another
+    paper's claims (seed 002's) follow in a section of their own."""
+    sources = list(dict.fromkeys(c.source for c in rows))
+    if sources in ([], [""]):
+        return _table(rows)
+    parts = [_table([c for c in rows if c.source == ""])] if "" in sources else []
+    parts += [f"## {source}\n\n" + _table([c for c in rows if c.source == source]) for source in sources if source]
+    return "\n\n".join(parts)
+
+
+def _table(rows: list[claims.Claim]) -> str:
     table = claims.as_table(rows)
     widths = {c: max(len(c), *(len(str(v)) for v in table[c])) for c in table.columns}
     def line(values):
@@ -36,7 +46,7 @@ def check(trials, lasso: float = ode.LASSO_ALPHA) -> tuple[list[claims.Claim], l
     """
     sweeps = figdata.Sweeps(trials, lasso=lasso)
     problems = []
-    rows = claims.check_all(sweeps, problems)
+    rows = claims.check_all(sweeps, problems) + grokking_claims.check_all(sweeps, problems)
     return rows, problems, sweeps.skipped
 
 

@@ -234,3 +234,48 @@ def _params(E0, E_final, snaps, cfg, rng) -> pa.Table:
         "name": pa.array(rows["name"], STR), "shape": pa.array(rows["shape"], LIST_I32),
         "values": pa.array(rows["values"], LIST_F32),
     })
+
+
+# Seed 002's per-trial columns (task, loss, split optimizer, threshold steps), their Arrow types.
+GROKKING_TYPES = {
+    "task.kind": STR, "task.train_count": I64, "loss.kind": STR, "optimizer.embedding.lr": F64,
+    "optimizer.decoder.lr": F64, "optimizer.decoder.weight_decay": F64, "log.acc_threshold": F64,
+    "train_acc_step": I64, "test_acc_step": I64, "train_pairs": LIST_I32,
+}
+
+
+def grokking_job(directory, sweep: str, columns: dict, embeddings=None, rqi=None, steps: int = 1000) -> pa.Table:
+    """A seed-002 job (task add, p = 10, d = 1) with one trial per entry of the `columns` lists.
+
+    columns: any GROKKING_TYPES column (train_pairs default: the first 45 of the 55 pairs),
+    and final_train_acc / final_test_acc. embeddings {trial: (S, 10, 1)} writes embedding.parquet
+    at S steps spread over 0..steps; rqi {trial: (S,)} writes metrics.parquet the same way.
+    """
+    n = len(next(iter(columns.values())))
+    cfg = config(p=10, d=1, trials=n, steps=steps, sweep=sweep, train_frac=45 / 55, **{"optimizer.kind": "split"})
+    losses = {k: np.asarray(columns[k], np.float32) for k in ("final_train_acc", "final_test_acc") if k in columns}
+    table = trials_table(cfg, [[]] * n, np.zeros((n, 6)), losses=losses)
+    defaults = {"task.kind": "add", "task.train_count": 45, "loss.kind": "mse", "optimizer.embedding.lr": 1e-3,
+                "optimizer.decoder.lr": 1e-4, "optimizer.decoder.weight_decay": 0.0, "log.acc_threshold": 0.9,
+                "train_acc_step": None, "test_acc_step": None, "train_pairs": list(range(45))}
+    for name, kind in GROKKING_TYPES.items():
+        values = columns.get(name, [defaults[name]] * n)
+        table = table.append_column(name, pa.array(list(values), kind))
+    metrics = _series(rqi, steps, "rqi", F32) if rqi else None
+    write_job(directory, table, metrics=metrics)
+    if embeddings:
+        pq.write_table(_series(embeddings, steps, "E", LIST_F32), Path(directory) / "embedding.parquet")
+    return table
+
+
+def _series(per_trial: dict, steps: int, name: str, kind) -> pa.Table:
+    """trial, step, name: per_trial[t] (S, ...) at S steps spread evenly over 0..steps."""
+    rows = {"trial": [], "step": [], name: []}
+    for trial, values in per_trial.items():
+        values = np.asarray(values, np.float32)
+        at = np.linspace(0, steps, len(values)).astype(int)
+        rows["trial"] += [trial] * len(values)
+        rows["step"] += list(at)
+        rows[name] += [v.ravel() if v.ndim else float(v) for v in values]
+    return pa.table({"trial": pa.array(rows["trial"], I32), "step": pa.array(rows["step"], I32),
+                     name: pa.array(rows[name], kind)})
