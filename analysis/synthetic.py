@@ -240,7 +240,7 @@ def _params(E0, E_final, snaps, cfg, rng) -> pa.Table:
 GROKKING_TYPES = {
     "task.kind": STR, "task.train_count": I64, "loss.kind": STR, "optimizer.embedding.lr": F64,
     "optimizer.decoder.lr": F64, "optimizer.decoder.weight_decay": F64, "log.acc_threshold": F64,
-    "train_acc_step": I64, "test_acc_step": I64, "train_pairs": LIST_I32,
+    "train_acc_step": I32, "test_acc_step": I32, "train_pairs": LIST_I32,
 }
 
 
@@ -259,8 +259,11 @@ def grokking_job(directory, sweep: str, columns: dict, embeddings=None, rqi=None
                 "optimizer.decoder.lr": 1e-4, "optimizer.decoder.weight_decay": 0.0, "log.acc_threshold": 0.9,
                 "train_acc_step": None, "test_acc_step": None, "train_pairs": list(range(45))}
     for name, kind in GROKKING_TYPES.items():
-        values = columns.get(name, [defaults[name]] * n)
-        table = table.append_column(name, pa.array(list(values), kind))
+        column = pa.array(list(columns.get(name, [defaults[name]] * n)), kind)
+        if name in table.column_names:  # a config column every job has (CONFIG_TYPES)
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+        else:
+            table = table.append_column(name, column)
     metrics = _series(rqi, steps, "rqi", F32) if rqi else None
     write_job(directory, table, metrics=metrics)
     if embeddings:

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from circle_survival.config import AddTask, TrainConfig, flatten, train_size
-from circle_survival.data import split
+from circle_survival.data import pairs, split
+from circle_survival.parallelograms import quadruples, rqi
 from circle_survival.models.mlp import shapes as layer_shapes
 from circle_survival.results import CONFIG_KEY, stored_config, write_job
 from circle_survival.trainer import TrainResult, logged_steps, train
@@ -148,11 +149,16 @@ def test_accuracy_threshold_steps_and_embedding_file(tmp_path, tiny_cfg):
     assert metrics.rqi.isna().all() and len(metrics) == 11  # rqi is null without log.rqi
 
 
-def test_rqi_column_when_asked(tmp_path, tiny_cfg):
-    pytest.importorskip("circle_survival.parallelograms",
-                        reason="circle_survival.parallelograms (RQI, branch h17-theory) is not merged yet")
-    cfg = tiny_cfg(p=10, d=1, trials=2, steps=20, task=AddTask(train_count=45), **{"log.rqi": True})
-    result = train(cfg)
-    write_job(tmp_path, cfg, result)
+def test_rqi_column_is_the_rqi_of_the_logged_embedding(tmp_path, tiny_cfg):
+    # metrics' rqi at each logged step is parallelograms.rqi of that step's embedding (as
+    # embedding.parquet holds it) over all 70 parallelograms of seed 002's 55 samples
+    cfg = tiny_cfg(p=10, d=1, trials=2, steps=20, task=AddTask(train_count=45),
+                   **{"log.rqi": True, "log.embedding": True})
+    write_job(tmp_path, cfg, train(cfg))
     metrics = pq.read_table(tmp_path / "metrics.parquet").to_pandas()
-    assert len(metrics) == 2 * len(result.steps) and metrics.rqi.between(0, 1).all()
+    E = pq.read_table(tmp_path / "embedding.parquet").to_pandas()
+    quads = quadruples(*pairs("add", 10))
+    assert len(quads) == 70 and len(metrics) == len(E) == 2 * 12  # steps 0..9, 10, 20
+    expected = rqi(torch.tensor(np.stack(E["E"].to_list())).view(-1, 10, 1), quads).numpy()
+    np.testing.assert_allclose(metrics.rqi.to_numpy(), expected, rtol=1e-6)
+    assert metrics.rqi.between(0, 1).all() and metrics.rqi.nunique() > 1  # d = 1: some by chance
