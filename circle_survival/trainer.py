@@ -27,6 +27,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from . import parallelograms
 from .config import ConfigError, TrainConfig, train_size, validate
 from .cpu_speed import flushed_denormals, keep_freed_memory
 from .data import pairs, split
@@ -144,7 +145,9 @@ class Trainer:
             self.embedding = torch.zeros(L, T, cfg.p, cfg.d, device=dev)
             self.logs.append("embedding")
         if cfg.log.rqi:
-            self.quads, self.rqi_of = _rqi_parts(a, b, y, dev)
+            # Every parallelogram of the whole data set (Q, 4): Q = 70 for seed 002's 55
+            # samples, ~1e5 for mod_add at p = 59 (then each logged step costs Q x d work).
+            self.quads = parallelograms.quadruples(a, b, y).to(dev)
             self.rqi = torch.full((L, T), float("nan"), device=dev)
             self.logs.append("rqi")
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
@@ -233,7 +236,7 @@ class Trainer:
         if self.cfg.log.embedding:
             self.embedding[row, g] = blk["E"].float()
         if self.cfg.log.rqi:
-            self.rqi[row, g] = self.rqi_of(blk["E"], self.quads).float()
+            self.rqi[row, g] = parallelograms.rqi(blk["E"], self.quads).float()
 
     def _stop_settled(self, step: int) -> None:
         """Stop the running trials that have settled at logged step `step` (one host sync)."""
@@ -338,17 +341,6 @@ class Trainer:
             self.settle.load_state_dict(state["settle"])
         self.step = state["step"]
         self._regroup([t for t in range(len(self.trials)) if self.stopped_step[t] < 0])
-
-
-def _rqi_parts(a: torch.Tensor, b: torch.Tensor, y: torch.Tensor, dev: torch.device):
-    """The parallelograms of the whole data set (Q, 4) on `dev`, and the RQI function
-    (E (B, p, d), quads) -> (B,) of circle_survival.parallelograms."""
-    try:
-        from . import parallelograms
-    except ImportError:
-        raise ConfigError("invalid config: log.rqi=True; allowed: False in this build "
-                          "(circle_survival.parallelograms, which computes RQI, is missing)") from None
-    return parallelograms.quadruples(a, b, y).to(dev), parallelograms.rqi
 
 
 def train(cfg: TrainConfig) -> TrainResult:
