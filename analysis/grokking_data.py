@@ -20,7 +20,7 @@ import torch
 
 from analysis import figdata
 from circle_survival import effective_theory, parallelograms
-from circle_survival.data import all_pairs
+from circle_survival.data import pairs
 
 HIGH_RQI = 0.95  # the authors' "high RQI"
 FRACTIONS = np.round(np.arange(0.05, 1.0001, 0.05), 2)  # Fig 4a / 5a grid of training fractions
@@ -30,16 +30,10 @@ SEED_002_P = 10  # the toy model's symbols (facts file)
 
 
 def samples(kind: str, p: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(a, b, y) of a task's samples in its pair-list order (train_pairs index into it).
-
-    "add": unordered pairs i <= j, lexicographic, label i + j; "mod_add": data.all_pairs.
-    """
-    if kind == "add":
-        a, b = torch.triu_indices(p, p)  # row-major upper triangle: (0,0), (0,1), ..., (p-1,p-1)
-        return a, b, a + b
-    if kind == "mod_add":
-        return all_pairs(p)
-    raise ValueError(f"unknown task.kind {kind!r}; known: add, mod_add")
+    """(a, b, y) of a task's samples in its pair-list order (train_pairs index into it):
+    circle_survival.data.pairs, the trainer's own list ("add": unordered pairs i <= j,
+    lexicographic, label i + j; "mod_add": ordered pairs, label (i + j) mod p)."""
+    return pairs(kind, p)
 
 
 def train_mask(row: pd.Series) -> np.ndarray:

@@ -23,19 +23,25 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Version 1 (before the model and optimizer config groups) is read as version 2: its model
 # was the paper's (model.kind mlp), its optimizer AdamW under `optim.*`, and it stored every
 # perturbation field whatever the kind; `_upgrade_v1` maps it. Version 2 stores the fields
-# of the trial's perturbation kind only, these:
-READABLE_VERSIONS = (1, 2)
+# of the trial's perturbation kind only, these. Version 3 adds the task and loss config
+# groups (absent: task.kind mod_add, loss.kind cross_entropy, DEFAULTS), the results
+# train_acc_step, test_acc_step, train_pairs (absent: null) and metrics' rqi (absent:
+# null), and the optional embedding.parquet.
+READABLE_VERSIONS = (1, 2, 3)
 PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "random", "top", "source"),
                           "construct": ("scale", "eps", "r")}
 TRIALS = "trials.parquet"
 OUTPUTS = ("signals.parquet", "metrics.parquet", "params.parquet")
+# Written only when the job's config asks (log.embedding): a job without one is left out of
+# read_table's result without a Skip.
+OPTIONAL = ("embedding.parquet",)
 # What a started job leaves before trials.parquet: its other outputs, Hydra's log and
 # config folder, the trainer's checkpoint (hidden `.NAME.tmp` files are checked apart).
-STARTED = (*OUTPUTS, "train.log", "checkpoint.pt", ".hydra")
+STARTED = (*OUTPUTS, *OPTIONAL, "train.log", "checkpoint.pt", ".hydra")
 
 # Per-trial results; every other trials.parquet column is configuration.
 RESULTS = (
@@ -52,7 +58,8 @@ TRIALS_REQUIRED = {
 }
 # Columns that older files may lack, with the value that absence means.
 DEFAULTS = {"sweep": "", "vary": "", "perturbation.kind": "none", "stop.kind": "never", "diverged": False,
-            "model.kind": "mlp", "optimizer.kind": "adamw"}
+            "model.kind": "mlp", "optimizer.kind": "adamw", "task.kind": "mod_add",
+            "loss.kind": "cross_entropy"}
 DIVERGED = "diverged"  # how a diverged trial's Skip reason begins
 
 
@@ -105,13 +112,17 @@ def read_table(job_dirs, name: str, columns=None, filter=None, required=None):
 
     `columns` and `filter` are pushed down into the parquet scan, so only what is
     asked for is read. `required` maps column -> type predicate; files without it
-    are skipped as a different schema, as are unreadable ones (e.g. bad footer).
+    are skipped as a different schema, as are unreadable ones (e.g. bad footer). A job
+    without an OPTIONAL file (embedding.parquet) did not ask for it: it is left out
+    without a Skip.
 
         table, skipped = read_table(jobs, "metrics.parquet", columns=["trial", "step", "test_loss"])
     """
     paths, schemas, skipped = [], [], []
     for job in job_dirs:
         path = os.path.join(job, name)
+        if name in OPTIONAL and not os.path.exists(path):
+            continue
         schema, problem = _file_schema(path, required or {})
         if problem:
             skipped.append(Skip(job, problem))

@@ -24,9 +24,11 @@ LIST_I32, LIST_F32 = pa.list_(I32), pa.list_(F32)
 CONFIG_TYPES = {
     "p": I64, "d": I64, "steps": I64, "trials": I64, "trial_offset": I64, "seed": I64, "init_seed": I64,
     "vary": STR, "train_frac": F64, "freeze_embedding": BOOL, "dtype": STR, "device": STR, "sweep": STR,
+    "task.kind": STR, "loss.kind": STR, "loss.scale": F64,
     "model.kind": STR, "model.width": I64, "model.mlp_init": STR, "optimizer.kind": STR,
     "optimizer.lr": F64, "optimizer.weight_decay": F64, "optimizer.beta1": F64, "optimizer.beta2": F64, "optimizer.eps": F64,
-    "log.dense_steps": I64, "log.every": I64, "circles.rule": STR, "circles.threshold": F64,
+    "log.dense_steps": I64, "log.every": I64, "log.acc_threshold": F64, "log.embedding": BOOL,
+    "log.rqi": BOOL, "circles.rule": STR, "circles.threshold": F64,
     "perturbation.kind": STR, "perturbation.ks": LIST_I32, "perturbation.alpha": F64,
     "perturbation.random": I64, "perturbation.top": I64, "perturbation.source": STR,
     "perturbation.scale": F64, "perturbation.eps": F64, "perturbation.r": F64,
@@ -36,10 +38,12 @@ CONFIG_TYPES = {
 DEFAULTS = {
     "p": 59, "d": 128, "steps": 30000, "trials": 4, "trial_offset": 0, "seed": 0, "init_seed": 0,
     "vary": "embedding,mlp,split", "train_frac": 0.8, "freeze_embedding": False, "dtype": "float32",
-    "device": "cpu", "sweep": "", "model.kind": "mlp", "model.width": 100, "model.mlp_init": "default",
+    "device": "cpu", "sweep": "", "task.kind": "mod_add", "loss.kind": "cross_entropy", "loss.scale": 1.0,
+    "model.kind": "mlp", "model.width": 100, "model.mlp_init": "default",
     "optimizer.kind": "adamw",
     "optimizer.lr": 0.01, "optimizer.weight_decay": 0.5, "optimizer.beta1": 0.9, "optimizer.beta2": 0.999, "optimizer.eps": 1e-8,
-    "log.dense_steps": 1000, "log.every": 100, "circles.rule": "two_mean", "circles.threshold": 10.0,
+    "log.dense_steps": 1000, "log.every": 100, "log.acc_threshold": 0.9, "log.embedding": False,
+    "log.rqi": False, "circles.rule": "two_mean", "circles.threshold": 10.0,
     "perturbation.kind": "none", "perturbation.ks": [], "perturbation.alpha": 1.0,
     "perturbation.random": 0, "perturbation.top": 0, "perturbation.source": "",
     "perturbation.scale": 80.0, "perturbation.eps": 1e-6, "perturbation.r": 1.0,
@@ -236,7 +240,7 @@ def _params(E0, E_final, snaps, cfg, rng) -> pa.Table:
 GROKKING_TYPES = {
     "task.kind": STR, "task.train_count": I64, "loss.kind": STR, "optimizer.embedding.lr": F64,
     "optimizer.decoder.lr": F64, "optimizer.decoder.weight_decay": F64, "log.acc_threshold": F64,
-    "train_acc_step": I64, "test_acc_step": I64, "train_pairs": LIST_I32,
+    "train_acc_step": I32, "test_acc_step": I32, "train_pairs": LIST_I32,
 }
 
 
@@ -255,8 +259,11 @@ def grokking_job(directory, sweep: str, columns: dict, embeddings=None, rqi=None
                 "optimizer.decoder.lr": 1e-4, "optimizer.decoder.weight_decay": 0.0, "log.acc_threshold": 0.9,
                 "train_acc_step": None, "test_acc_step": None, "train_pairs": list(range(45))}
     for name, kind in GROKKING_TYPES.items():
-        values = columns.get(name, [defaults[name]] * n)
-        table = table.append_column(name, pa.array(list(values), kind))
+        column = pa.array(list(columns.get(name, [defaults[name]] * n)), kind)
+        if name in table.column_names:  # a config column every job has (CONFIG_TYPES)
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+        else:
+            table = table.append_column(name, column)
     metrics = _series(rqi, steps, "rqi", F32) if rqi else None
     write_job(directory, table, metrics=metrics)
     if embeddings:

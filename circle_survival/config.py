@@ -6,11 +6,11 @@ Values live in ``conf/``; this module holds the schema and its checks::
     validate(cfg)                 # raises ConfigError naming the bad value
     flat = flatten(cfg)           # {"p": 23, ..., "optimizer.lr": 0.01}: parquet columns
 
-The config groups ``model``, ``optimizer`` and ``perturbation`` have one dataclass per
-option (`GROUPS`), each with a ``kind`` field naming it: a key of another option is an
-unknown key. ``grid`` (`GridConfig`) lists values of optimizer keys that one job trains
-every combination of (circle_survival.grid). Hydra's side (the ConfigStore, resolvers,
-named sweeps) is in hydra_setup.py.
+The config groups ``task``, ``loss``, ``model``, ``optimizer`` and ``perturbation`` have
+one dataclass per option (`GROUPS`), each with a ``kind`` field naming it: a key of another
+option is an unknown key. ``grid`` (`GridConfig`) lists values of optimizer keys that one
+job trains every combination of (circle_survival.grid). Hydra's side (the ConfigStore,
+resolvers, named sweeps) is in hydra_setup.py.
 """
 from __future__ import annotations
 
@@ -38,12 +38,76 @@ CIRCLE_RULES = ("two_mean", "threshold")
 # settings with fewer trials and grid points: every claim in about 2 hours on 2 cores).
 SCALES = ("paper", "smoke", "laptop")
 # 2: config groups model and optimizer (columns model.kind, optimizer.*; 1 had optim.*),
-# and perturbation columns of the chosen kind only.
-SCHEMA_VERSION = 2
+# and perturbation columns of the chosen kind only. 3: config groups task and loss,
+# train_acc_step, test_acc_step, train_pairs; metrics' rqi; embedding.parquet (optional).
+SCHEMA_VERSION = 3
 
 
 class ConfigError(CompactHydraException, ValueError):
     """A config value out of range; Hydra prints its message as one line."""
+
+
+@dataclass
+class TaskConfig:
+    """The data set (circle_survival.data): one subclass per option of group `task`.
+    Tokens are 0..p-1 in every task; samples are pairs (a, b) with a label."""
+    kind: str = MISSING
+
+    def n_pairs(self, p: int) -> int:
+        """How many samples the task has."""
+        raise NotImplementedError
+
+    def n_classes(self, p: int) -> int:
+        """How many labels: 0..n_classes - 1."""
+        raise NotImplementedError
+
+
+@dataclass
+class ModAddTask(TaskConfig):
+    """task=mod_add, seed 001's: all p*p ordered pairs, label (a + b) mod p; split by train_frac."""
+    kind: str = "mod_add"
+
+    def n_pairs(self, p: int) -> int:
+        return p * p
+
+    def n_classes(self, p: int) -> int:
+        return p
+
+
+@dataclass
+class AddTask(TaskConfig):
+    """task=add, seed 002's: unordered pairs a <= b, label a + b (2p - 1 classes)."""
+    kind: str = "add"
+    train_count: int = 0  # training samples (45 of 55 at p=10); 0 = int(n_pairs * train_frac)
+
+    def n_pairs(self, p: int) -> int:
+        return p * (p + 1) // 2
+
+    def n_classes(self, p: int) -> int:
+        return 2 * p - 1
+
+
+@dataclass
+class LossConfig:
+    """The loss and accuracy rule (circle_survival.loss): one subclass per option of group `loss`."""
+    kind: str = MISSING
+
+
+@dataclass
+class CrossEntropyConfig(LossConfig):
+    """loss=cross_entropy: softmax cross-entropy over the classes, divided by `scale`;
+    accuracy: the largest logit is the label."""
+    kind: str = "cross_entropy"
+    scale: float = 1.0  # seed 002's notebook divides by 19 (its number of classes)
+
+
+@dataclass
+class MSEConfig(LossConfig):
+    """loss=mse (seed 002's regression): a fixed random target Y_c ~ N(0, 1) of `target_dim`
+    entries per class; mean squared error to the label's target; accuracy: the nearest
+    target (Euclidean) is the label's."""
+    kind: str = "mse"
+    target_dim: int = 30
 
 
 @dataclass
@@ -187,6 +251,8 @@ class ConstructPerturbation(PerturbationConfig):
 # Each config group's options by kind: the one list the schema, the ConfigStore and the
 # command line read.
 GROUPS: dict[str, dict[str, type]] = {
+    "task": {"mod_add": ModAddTask, "add": AddTask},
+    "loss": {"cross_entropy": CrossEntropyConfig, "mse": MSEConfig},
     "model": {"mlp": MLPConfig, "sum_mlp": SumMLPConfig},
     "optimizer": {"adamw": AdamWConfig, "split": SplitConfig},
     "perturbation": {"none": NoPerturbation, "scale": ScalePerturbation, "keep": KeepPerturbation,
@@ -198,6 +264,11 @@ GROUPS: dict[str, dict[str, type]] = {
 class LogConfig:
     dense_steps: int = 1000  # log every step below this...
     every: int = 100  # ...then every `every` steps, and always the last step
+    # trials.parquet's train_acc_step / test_acc_step: the first logged step whose accuracy
+    # reaches this (seed 002's phases use 0.9)
+    acc_threshold: float = 0.9
+    embedding: bool = False  # embedding.parquet: E of every trial at every logged step
+    rqi: bool = False  # metrics.parquet's rqi at every logged step (else null)
 
 
 @dataclass
@@ -257,6 +328,8 @@ class TrainConfig:
     threads: int = 0  # CPU threads for torch; 0 = torch's default (every core). 1 on a shared CPU
     checkpoint_every: float = 300.0  # seconds between checkpoints of the training state; 0 = never
     backward: str = "auto"  # auto: the model family's hand-written backward if it has one; generic: torch.func
+    task: TaskConfig = field(default_factory=ModAddTask)
+    loss: LossConfig = field(default_factory=CrossEntropyConfig)
     model: ModelConfig = field(default_factory=MLPConfig)
     optimizer: OptimizerConfig = field(default_factory=AdamWConfig)
     log: LogConfig = field(default_factory=LogConfig)
@@ -272,6 +345,8 @@ class TrainConfig:
 class TrainSchema(TrainConfig):
     """TrainConfig as Hydra composes it: each group's option comes from conf/train.yaml's
     defaults list (a subclass may fill a field typed with its base class)."""
+    task: TaskConfig = MISSING
+    loss: LossConfig = MISSING
     model: ModelConfig = MISSING
     optimizer: OptimizerConfig = MISSING
     perturbation: PerturbationConfig = MISSING
@@ -331,9 +406,8 @@ def validate(cfg: TrainConfig) -> None:
     _check(not unknown and len(set(cfg.vary)) == len(cfg.vary), "vary", list(cfg.vary),
            f"a subset of {list(PARTS)}, each part once")
     _check(0 < cfg.train_frac < 1, "train_frac", cfg.train_frac, "a number in (0, 1)")
-    n_train = int(cfg.p * cfg.p * cfg.train_frac)
-    _check(0 < n_train < cfg.p * cfg.p, "train_frac", cfg.train_frac,
-           f"a fraction leaving at least one train and one test pair of the {cfg.p**2}")
+    _validate_task(cfg)
+    _validate_loss(cfg.loss)
     _check(cfg.dtype in DTYPES, "dtype", cfg.dtype, f"one of {list(DTYPES)}")
     _check(cfg.device in DEVICES, "device", cfg.device, f"one of {list(DEVICES)}")
     _check(cfg.progress in ("auto", "bar", "lines", "off"), "progress", cfg.progress,
@@ -348,6 +422,8 @@ def validate(cfg: TrainConfig) -> None:
     _validate_grid(cfg)
     _check(cfg.log.dense_steps >= 0, "log.dense_steps", cfg.log.dense_steps, "an integer >= 0")
     _check(cfg.log.every >= 1, "log.every", cfg.log.every, "an integer >= 1")
+    _check(0 < cfg.log.acc_threshold <= 1, "log.acc_threshold", cfg.log.acc_threshold,
+           "a number in (0, 1]")
     _check(cfg.circles.rule in CIRCLE_RULES, "circles.rule", cfg.circles.rule,
            f"one of {list(CIRCLE_RULES)}")
     _check(cfg.circles.threshold > 0, "circles.threshold", cfg.circles.threshold,
@@ -362,6 +438,32 @@ def validate(cfg: TrainConfig) -> None:
     _check(cfg.stop.kind == "never" or not cfg.sweep or cfg.sweep in SETTLED_SWEEPS, "stop.kind",
            cfg.stop.kind, f"'never' in sweep {cfg.sweep}, whose figure uses whole trajectories or "
            f"final parameters (stop=settled is for {', '.join(SETTLED_SWEEPS)})")
+
+
+def train_size(cfg: TrainConfig) -> int:
+    """How many of the task's samples each trial trains on: task.train_count if the task
+    has one and it is set, else int(n_pairs * train_frac)."""
+    count = getattr(cfg.task, "train_count", 0)
+    return count or int(cfg.task.n_pairs(cfg.p) * cfg.train_frac)
+
+
+def _validate_task(cfg: TrainConfig) -> None:
+    option("task", cfg.task.kind)
+    n = cfg.task.n_pairs(cfg.p)
+    count = getattr(cfg.task, "train_count", 0)
+    _check(0 <= count < n, "task.train_count", count,
+           f"0 (use train_frac) or an integer in 1..{n - 1} (p={cfg.p}: {n} pairs)")
+    if not count:
+        _check(0 < train_size(cfg) < n, "train_frac", cfg.train_frac,
+               f"a fraction leaving at least one train and one test pair of the {n}")
+
+
+def _validate_loss(lc: LossConfig) -> None:
+    option("loss", lc.kind)
+    if isinstance(lc, CrossEntropyConfig):
+        _check(lc.scale > 0, "loss.scale", lc.scale, "a number > 0 (the loss is divided by it)")
+    if isinstance(lc, MSEConfig):
+        _check(lc.target_dim >= 1, "loss.target_dim", lc.target_dim, "an integer >= 1")
 
 
 def _validate_model(mc: ModelConfig) -> None:

@@ -35,7 +35,7 @@ import torch
 from .config import ConfigError, TrainConfig, flatten, validate
 from .fourier import settling_steps
 from .health import SPIKE_AFTER, SPIKE_FACTOR
-from .results import FILES, end_steps, stored_config, trial_circles, write_job
+from .results import end_steps, files, stored_config, trial_circles, write_job
 from .trainer import Trainer, TrainResult
 
 log = logging.getLogger("circle_survival")
@@ -292,7 +292,7 @@ def report(cfg: TrainConfig, result: TrainResult, out_dir: Path) -> None:
         log.info("stop=%s (from step %g, over %g steps): %s model-steps run, %s saved (%.1fx fewer); "
                  "stopped: %s", sc.kind, after, window, f"{run:,}", f"{full - run:,}",
                  full / max(run, 1), stopped or "none")
-    log.info("logs: %s (%s)", out_dir, ", ".join(FILES))
+    log.info("logs: %s (%s)", out_dir, ", ".join(files(cfg)))
 
 
 def run_job(cfg: TrainConfig, out_dir: Path) -> TrainResult | None:

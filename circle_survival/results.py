@@ -1,6 +1,7 @@
 """Parquet results of one job, written so that nothing partial ever looks complete.
 
-    write_job(out_dir, cfg, result)     # signals, metrics, params, then trials.parquet
+    write_job(out_dir, cfg, result)     # signals, metrics, params, [embedding], then trials.parquet
+    files(cfg)                          # the files a job of cfg writes, trials.parquet last
     stored_config(out_dir)              # flat config of a complete job, or None
 
 Every file is written under a hidden temporary name and renamed into place;
@@ -23,6 +24,7 @@ from .fourier import circle_lists, half
 from .trainer import METRICS, TrainResult
 
 FILES = ("signals.parquet", "metrics.parquet", "params.parquet", "trials.parquet")
+OPTIONAL = {"embedding.parquet": "embedding"}  # written when log.<key> is true, before trials.parquet
 CONFIG_KEY = b"circle_survival.config"
 
 
@@ -67,9 +69,22 @@ def signals_table(result: TrainResult) -> pa.Table:
 
 
 def metrics_table(result: TrainResult) -> pa.Table:
+    """Losses and accuracies per (trial, logged step), and rqi: null unless log.rqi."""
     trial, step, keep = _long(result)
     m = result.metrics.astype(np.float32).reshape(-1, len(METRICS))[keep]
-    return pa.table({"trial": trial, "step": step, **{n: m[:, i] for i, n in enumerate(METRICS)}})
+    rqi = (pa.nulls(len(trial), pa.float32()) if result.rqi is None else
+           pa.array(result.rqi.astype(np.float32).ravel()[keep], pa.float32()))
+    return pa.table({"trial": trial, "step": step, **{n: m[:, i] for i, n in enumerate(METRICS)},
+                     "rqi": rqi})
+
+
+def embedding_table(result: TrainResult) -> pa.Table:
+    """log.embedding: E (p, d) row-major per (trial, logged step)."""
+    trial, step, keep = _long(result)
+    L, T, p, d = result.embedding.shape
+    E = result.embedding.astype(np.float32).reshape(L * T, p * d)[keep]
+    return pa.table({"trial": trial, "step": step,
+                     "E": pa.FixedSizeListArray.from_arrays(E.ravel(), p * d).cast(pa.list_(pa.float32()))})
 
 
 def params_table(result: TrainResult) -> pa.Table:
@@ -107,6 +122,16 @@ def _step_or_null(steps: np.ndarray) -> pa.Array:
     return pa.array(steps, pa.int32(), mask=np.asarray(steps) < 0)
 
 
+def first_reached(result: TrainResult, column: int, threshold: float) -> np.ndarray:
+    """(T,) the first logged step (up to each trial's last) at which metric `column`
+    (METRICS order) is >= threshold, -1 if none. Compared in float32, as logged: 9 of 10
+    correct (0.9 in float32) reaches 0.9."""
+    values = result.metrics[:, :, column].astype(np.float32)  # (L, T)
+    live = result.steps[:, None] <= end_steps(result)[None, :]
+    reached = (values >= np.float32(threshold)) & live
+    return np.where(reached.any(0), result.steps[reached.argmax(0)], -1)
+
+
 def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
     """One row per trial: every result-relevant config value as a column, then results.
     A grid's keys hold each trial's own value; `replicate` is the index its seeding used."""
@@ -129,6 +154,9 @@ def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
         "diverged_step": _step_or_null(result.diverged_step),
         "loss_spike_step": _step_or_null(result.spike_step),
         "stopped_step": _step_or_null(result.stopped_step),
+        **{f"{n}_step": _step_or_null(first_reached(result, METRICS.index(n), cfg.log.acc_threshold))
+           for n in ("train_acc", "test_acc")},
+        "train_pairs": pa.array(list(result.train_pairs), pa.list_(pa.int32())),
         "n_circles": pa.array([None if c is None else len(c) for c in circles], pa.int32()),
         "circles": pa.array(circles, pa.list_(pa.int32())),
         "init_signal": pa.array(list(half(result.init_spectrum).astype(np.float32)),
@@ -142,17 +170,27 @@ def trials_table(cfg: TrainConfig, result: TrainResult) -> pa.Table:
     return table.replace_schema_metadata({CONFIG_KEY: json.dumps(flat, sort_keys=True)})
 
 
+def files(cfg: TrainConfig) -> tuple[str, ...]:
+    """The files a job of cfg writes, in order: FILES with the optional ones the config
+    asks for (OPTIONAL) before trials.parquet, the mark of a complete job."""
+    chosen = tuple(name for name, key in OPTIONAL.items() if getattr(cfg.log, key))
+    return FILES[:-1] + chosen + FILES[-1:]
+
+
 def write_job(out_dir: Path, cfg: TrainConfig, result: TrainResult) -> None:
-    """All four files; trials.parquet last, as the mark of a complete job. If one cannot
-    be written (a full disk), those written before it are removed too, leaving their
-    space to the rerun that writes all four."""
+    """Every file of `files(cfg)`; trials.parquet last, as the mark of a complete job. If
+    one cannot be written (a full disk), those written before it are removed too, leaving
+    their space to the rerun that writes them all."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = (lambda: signals_table(result), lambda: metrics_table(result),
-              lambda: params_table(result), lambda: trials_table(cfg, result))
+    tables = {"signals.parquet": lambda: signals_table(result),
+              "metrics.parquet": lambda: metrics_table(result),
+              "params.parquet": lambda: params_table(result),
+              "embedding.parquet": lambda: embedding_table(result),
+              "trials.parquet": lambda: trials_table(cfg, result)}
     written = []
     try:
-        for name, table in zip(FILES, tables):
-            write_table(table(), out_dir / name)
+        for name in files(cfg):
+            write_table(tables[name](), out_dir / name)
             written.append(out_dir / name)
     except BaseException:
         for path in written:

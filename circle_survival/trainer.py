@@ -2,7 +2,10 @@
 
     result = train(TrainConfig(p=23, d=32, trials=10, steps=5000))
     result.signal          # (L, T, p//2 + 1) ||F_k|| at each logged step
-    result.metrics         # (L, T, 4) train_loss, test_loss, train_acc, test_acc
+    result.metrics         # (L, T, 4) train_loss, test_loss, train_acc, test_acc (cfg.loss's)
+    result.train_pairs     # (T, n_train) each trial's training samples: indices into data.pairs
+    result.embedding       # (L, T, p, d) E at each logged step, if cfg.log.embedding
+    result.rqi             # (L, T) representation quality index, if cfg.log.rqi
     result.params          # {step: {"E": (T, p, d), "W1": ..., ...}} at the snapshot steps
 
 The initial embedding is perturbed first if cfg.perturbation asks for it, so step 0's
@@ -27,13 +30,12 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from . import grid
-from .config import ConfigError, TrainConfig, validate
+from . import grid, parallelograms
+from .config import ConfigError, TrainConfig, train_size, validate
 from .cpu_speed import flushed_denormals, keep_freed_memory
-from .data import all_pairs, split
+from .data import pairs, split
 from .fourier import Settled, half, settling_steps, spectrum, threshold_ratio
 from .health import Health
-from .loss import mean_cross_entropy
 from .models import init_params, training_path
 from .optimizer import MOMENTS, TrialAdamW
 from .perturbation import perturb
@@ -57,7 +59,10 @@ class TrainResult:
     diverged_step: np.ndarray  # (T,) first step with a non-finite loss, -1 = never (health)
     spike_step: np.ndarray  # (T,) first loss spike after step 1,000, -1 = never (health)
     stopped_step: np.ndarray  # (T,) step a trial stopped at (stop=settled), -1 = ran to the end
+    train_pairs: np.ndarray  # (T, n_train) int32 training samples, ascending indices into data.pairs
     applied: list[list[int]] | None = None  # per trial, the frequencies perturbed (perturbation.perturb)
+    embedding: np.ndarray | None = None  # (L, T, p, d) float32 E at each logged step (log.embedding)
+    rqi: np.ndarray | None = None  # (L, T) float32 RQI at each logged step (log.rqi)
 
 
 def logged_steps(steps: int, dense_steps: int, every: int) -> list[int]:
@@ -123,10 +128,13 @@ class Trainer:
         # A frozen embedding's gradient is only logged, not trained.
         self.trained = [k for k in self.params if k != "E" or not cfg.freeze_embedding]
         self.moments: dict | None = None  # AdamW's state, job-wide; None before the first update
-        a, b, y = all_pairs(cfg.p)
-        train_idx, test_idx = zip(*(split(cfg.p, cfg.train_frac, generator(cfg, "split", t))
+        self.loss = self.path.loss  # loss.make_loss(cfg): metrics use its loss and accuracy rule
+        a, b, y = pairs(cfg.task, cfg.p)
+        n_pairs, n_train = cfg.task.n_pairs(cfg.p), train_size(cfg)
+        train_idx, test_idx = zip(*(split(n_pairs, n_train, generator(cfg, "split", t))
                                     for t in replicates))
         train_idx, test_idx = torch.stack(train_idx), torch.stack(test_idx)
+        self.train_pairs = train_idx.numpy().astype(np.int32)  # (T, n_train)
         self.train = [t.to(dev) for t in (a[train_idx], b[train_idx], y[train_idx])]  # (T, n_train)
         self.test = [t.to(dev) for t in (a[test_idx], b[test_idx], y[test_idx])]  # (T, n_test)
 
@@ -137,6 +145,17 @@ class Trainer:
         self.signal = torch.zeros(L, T, K, device=dev)
         self.grad_signal = torch.zeros(L, T, K, device=dev)
         self.metrics = torch.zeros(L, T, len(METRICS), device=dev)
+        # Optional logs (log.embedding, log.rqi); they go into checkpoints with the others.
+        self.logs = ["signal", "grad_signal", "metrics"]
+        if cfg.log.embedding:
+            self.embedding = torch.zeros(L, T, cfg.p, cfg.d, device=dev)
+            self.logs.append("embedding")
+        if cfg.log.rqi:
+            # Every parallelogram of the whole data set (Q, 4): Q = 70 for seed 002's 55
+            # samples, ~1e5 for mod_add at p = 59 (then each logged step costs Q x d work).
+            self.quads = parallelograms.quadruples(a, b, y).to(dev)
+            self.rqi = torch.full((L, T), float("nan"), device=dev)
+            self.logs.append("rqi")
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
         self.health = Health(T, dev)  # every step's loss, watched on the device
         sc = cfg.stop
@@ -219,9 +238,13 @@ class Trainer:
         self.signal[row, g] = half(full).float()
         self.grad_signal[row, g] = half(spectrum(grad_E)).float()
         self.metrics[row, g] = torch.stack([
-            loss, mean_cross_entropy(test_logits, test_y),
-            (logits.argmax(-1) == y).to(loss.dtype).mean(1),
-            (test_logits.argmax(-1) == test_y).to(loss.dtype).mean(1)], -1).float()  # (B, 4)
+            loss, self.loss.mean(test_logits, test_y),
+            self.loss.correct(logits, y).to(loss.dtype).mean(1),
+            self.loss.correct(test_logits, test_y).to(loss.dtype).mean(1)], -1).float()  # (B, 4)
+        if self.cfg.log.embedding:
+            self.embedding[row, g] = blk["E"].float()
+        if self.cfg.log.rqi:
+            self.rqi[row, g] = parallelograms.rqi(blk["E"], self.quads).float()
 
     def _stop_settled(self, step: int) -> None:
         """Stop the running trials that have settled at logged step `step` (one host sync)."""
@@ -277,6 +300,9 @@ class Trainer:
             spike_step=self.health.spike_step.cpu().numpy(),
             stopped_step=self.stopped_step.copy(),
             applied=self.applied,
+            train_pairs=self.train_pairs,
+            embedding=self.embedding.cpu().numpy() if self.cfg.log.embedding else None,
+            rqi=self.rqi.cpu().numpy() if self.cfg.log.rqi else None,
         )
 
     def state_dict(self) -> dict:
@@ -290,8 +316,7 @@ class Trainer:
             "params": {k: v.cpu().clone() for k, v in self.params.items()},
             "adam": {"step": (self.moments or {}).get("step", 0.0),
                      **{m: {k: v.cpu().clone() for k, v in moments[m].items()} for m in MOMENTS}},
-            "logs": {name: getattr(self, name).cpu().clone()
-                     for name in ("signal", "grad_signal", "metrics")},
+            "logs": {name: getattr(self, name).cpu().clone() for name in self.logs},
             "snapshots": dict(self.snapshots),
             "health": self.health.state_dict(),
             "stopped_step": torch.from_numpy(self.stopped_step.copy()),

@@ -45,6 +45,7 @@ BAD = [
     ("optimizer.weight_decay", float("inf")), ("stop.kind", "sometimes"), ("stop.window", 10),
     ("backward", "numeric"), ("model.width", 0),
     ("circles.threshold", -1.0), ("circles.threshold", 0.0),
+    ("log.acc_threshold", 0.0), ("log.acc_threshold", 1.01), ("loss.scale", 0.0),
 ]
 
 
@@ -127,3 +128,35 @@ def test_stop_group_composes():
     assert composed().stop.kind == "never"
     cfg = composed("stop=settled", "stop.window=3000")
     assert (cfg.stop.kind, cfg.stop.window, cfg.stop.after, cfg.stop.decay_times) == ("settled", 3000, 2000, 10)
+
+
+def test_task_and_loss_groups_compose():
+    cfg = composed()
+    assert (cfg.task.kind, cfg.loss.kind, cfg.loss.scale) == ("mod_add", "cross_entropy", 1.0)
+    assert (cfg.log.acc_threshold, cfg.log.embedding, cfg.log.rqi) == (0.9, False, False)
+    cfg = composed("task=add", "task.train_count=45", "p=10", "loss=mse", "log.embedding=true")
+    assert (cfg.task.kind, cfg.task.train_count, cfg.loss.kind, cfg.loss.target_dim) == ("add", 45, "mse", 30)
+    validate(cfg)
+    assert composed("loss.scale=19").loss.scale == 19.0
+
+
+@pytest.mark.parametrize("overrides, key", [
+    (["task=add", "p=10", "task.train_count=55"], "task.train_count"),  # leaves no test sample
+    (["task=add", "p=10", "task.train_count=-1"], "task.train_count"),
+    (["task=add", "p=3", "train_frac=0.1"], "train_frac"),  # int(6 * 0.1) = 0 training samples
+    (["loss=mse", "loss.target_dim=0"], "loss.target_dim"),
+    (["log.acc_threshold=0"], "log.acc_threshold"),
+    (["log.acc_threshold=1.5"], "log.acc_threshold"),
+])
+def test_bad_task_loss_and_log_values_give_one_line(overrides, key):
+    with pytest.raises(ConfigError) as err:
+        validate(composed(*overrides))
+    message = str(err.value)
+    assert message.startswith(f"invalid config: {key}=") and "allowed" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("overrides", [["task.train_count=45"], ["loss.target_dim=30"],
+                                       ["loss=mse", "loss.scale=19"]])
+def test_a_task_or_loss_key_of_another_option_is_an_error(overrides):
+    with pytest.raises(ConfigCompositionException):
+        composed(*overrides)

@@ -4,15 +4,18 @@ import pytest
 import torch
 from torch import nn
 
-from circle_survival.config import SumMLPConfig
-from circle_survival.loss import CrossEntropy
+from circle_survival.config import AddTask, CrossEntropyConfig, MSEConfig, SumMLPConfig
+from circle_survival.loss import make_loss
 from circle_survival.models import FAMILIES, init_params, training_path
 from circle_survival.models.generic import GenericPath
 from circle_survival.models.mlp import FastPath, _sum_rows, _sum_rows_sorted, shapes
-from circle_survival.plain import PlainModel
+from circle_survival.plain import PlainModel, plain_loss
 
 SUM_MLPS = [SumMLPConfig(width=12, depth=depth, activation=act)
             for depth, act in ((1, "relu"), (2, "tanh"), (3, "silu"))]
+# Seed 002's task with either loss (p = 10: 19 classes; mse: 7 outputs here)
+ADD_MSE = {"p": 10, "task": AddTask(train_count=45), "loss": MSEConfig(target_dim=7)}
+ADD_CE = {"p": 10, "task": AddTask(train_count=45), "loss": CrossEntropyConfig(scale=19.0)}
 
 
 def test_trial_depends_only_on_seed_and_index(tiny_cfg):
@@ -85,14 +88,25 @@ def test_mlp_forward_equals_nn_sequential(tiny_cfg):
 def _batch(cfg, trials=3, n=30):
     gen = torch.Generator().manual_seed(0)
     a, b = (torch.randint(0, cfg.p, (trials, n), generator=gen) for _ in range(2))  # repeats rows
-    return a, b, (a + b) % cfg.p
+    return a, b, (a + b) % cfg.task.n_classes(cfg.p)  # labels in range for either task
 
 
-def test_hand_written_backward_equals_generic(tiny_cfg):
-    cfg = tiny_cfg()
+@pytest.mark.parametrize("kind, extra, outputs", [
+    ("mlp", {}, 11), ("mlp", ADD_MSE, 7), ("sum_mlp", ADD_CE, 19), ("sum_mlp", ADD_MSE, 7)])
+def test_output_size_is_what_the_loss_needs(tiny_cfg, kind, extra, outputs):
+    cfg = tiny_cfg(**({"model": SUM_MLPS[0]} if kind == "sum_mlp" else {}), **extra)
+    last = len(FAMILIES[kind].shapes(cfg)) // 2  # W1, b1, ..., W_last, b_last after E
+    assert FAMILIES[kind].shapes(cfg)[f"W{last}"][0] == outputs
+    a, b, _ = _batch(cfg)
+    assert training_path(cfg).forward(init_params(cfg, [0, 1, 2]), a, b).shape == (3, 30, outputs)
+
+
+@pytest.mark.parametrize("extra", [{}, ADD_MSE, ADD_CE], ids=["mod_add_ce", "add_mse", "add_ce19"])
+def test_hand_written_backward_equals_generic(tiny_cfg, extra):
+    cfg = tiny_cfg(**extra)
     params = init_params(cfg, [0, 1, 2])
     a, b, y = _batch(cfg)
-    fast, generic = FastPath(cfg), GenericPath(cfg.model, FAMILIES["mlp"].forward)
+    fast, generic = FastPath(cfg), GenericPath(cfg.model, FAMILIES["mlp"].forward, make_loss(cfg))
     loss, logits, grads = fast.loss_and_grads(params, fast.prepare(a, b, y))
     g_loss, g_logits, g_grads = generic.loss_and_grads(params, generic.prepare(a, b, y))
     assert set(grads) == set(g_grads) == set(params)
@@ -102,9 +116,12 @@ def test_hand_written_backward_equals_generic(tiny_cfg):
         torch.testing.assert_close(grads[k], g_grads[k], atol=1e-12, rtol=1e-12)
 
 
-@pytest.mark.parametrize("mc", [None, *SUM_MLPS], ids=["mlp", "sum1_relu", "sum2_tanh", "sum3_silu"])
-def test_generic_backward_equals_autograd_of_plain_loop(tiny_cfg, mc):
-    cfg = tiny_cfg(backward="generic", **({"model": mc} if mc else {}))
+@pytest.mark.parametrize("mc, extra", [(None, {}), *((mc, {}) for mc in SUM_MLPS), (SUM_MLPS[1], ADD_MSE),
+                                       (SUM_MLPS[1], ADD_CE), (None, ADD_MSE)],
+                         ids=["mlp", "sum1_relu", "sum2_tanh", "sum3_silu", "sum2_add_mse", "sum2_add_ce19",
+                              "mlp_add_mse"])
+def test_generic_backward_equals_autograd_of_plain_loop(tiny_cfg, mc, extra):
+    cfg = tiny_cfg(backward="generic", **({"model": mc} if mc else {}), **extra)
     params = init_params(cfg, [0, 1, 2])
     a, b, y = _batch(cfg)
     path = training_path(cfg)
@@ -116,12 +133,13 @@ def test_generic_backward_equals_autograd_of_plain_loop(tiny_cfg, mc):
     for t in range(3):
         plain = PlainModel(cfg, params, t)
         plain_logits = plain(a[t], b[t])
-        plain_loss = CrossEntropy.apply(plain_logits, y[t])
-        plain_loss.backward()
-        torch.testing.assert_close(loss[t], plain_loss.detach(), atol=1e-12, rtol=1e-12)
+        reference = plain_loss(make_loss(cfg), plain_logits, y[t])
+        reference.backward()
+        torch.testing.assert_close(loss[t], reference.detach(), atol=1e-12, rtol=1e-12)
         torch.testing.assert_close(logits[t], plain_logits.detach(), atol=1e-12, rtol=1e-12)
-        # and the usual cross-entropy agrees at these losses
-        assert abs(nn.functional.cross_entropy(plain_logits, y[t]).item() - loss[t].item()) < 1e-12
+        if cfg.loss.kind == "cross_entropy":  # and the usual cross-entropy agrees at these losses
+            usual = nn.functional.cross_entropy(plain_logits, y[t]) / cfg.loss.scale
+            assert abs(usual.item() - loss[t].item()) < 1e-12
         for name, value in plain.weights.items():
             assert grads[name][t].shape == value.shape
             torch.testing.assert_close(grads[name][t], value.grad, atol=1e-12, rtol=1e-12)
@@ -131,6 +149,8 @@ def test_backward_choice(tiny_cfg):
     assert isinstance(training_path(tiny_cfg()), FastPath)
     assert isinstance(training_path(tiny_cfg(backward="generic")), GenericPath)
     assert isinstance(training_path(tiny_cfg(model=SUM_MLPS[0])), GenericPath)  # no fast path
+    # the hand-written path takes any loss: its backward starts from the loss's gradient
+    assert isinstance(training_path(tiny_cfg(**ADD_MSE)), FastPath)
 
 
 def test_gpu_row_sums_equal_cpu_row_sums():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from circle_survival.config import LearningRate, SplitConfig, SumMLPConfig
+from circle_survival.config import AddTask, CrossEntropyConfig, LearningRate, MSEConfig, SplitConfig, SumMLPConfig
 from circle_survival.plain import PlainModel, train_plain
 from circle_survival.trainer import Trainer, logged_steps, snapshot_steps, train
 from tests.helpers.crash import run_until
@@ -35,6 +35,9 @@ def test_vectorised_equals_plain_loop_float64(tiny_cfg, gpu_layout, block, one_p
 
 SPLIT = SplitConfig(embedding=LearningRate(lr=0.03, weight_decay=0.0),
                     decoder=LearningRate(lr=0.005, weight_decay=1.0))
+# Seed 002's setting, small: p = 10, 45 of 55 unordered pairs, d = 1, tanh, split AdamW
+SEED2 = {"p": 10, "d": 1, "task": AddTask(train_count=45), "optimizer": SPLIT,
+         "model": SumMLPConfig(width=12, depth=2, activation="tanh")}
 
 
 @pytest.mark.parametrize("overrides", [
@@ -43,7 +46,11 @@ SPLIT = SplitConfig(embedding=LearningRate(lr=0.03, weight_decay=0.0),
     {"model": SumMLPConfig(width=12, depth=1, activation="relu"), "optimizer": SPLIT},
     {"optimizer": SPLIT},
     {"optimizer": SPLIT, "freeze_embedding": True},
-], ids=["mlp_generic", "sum_tanh", "sum_relu_split", "mlp_split", "mlp_split_frozen"])
+    {**SEED2, "loss": MSEConfig(target_dim=6)},
+    {**SEED2, "loss": CrossEntropyConfig(scale=19.0)},
+    {"p": 10, "task": AddTask(), "loss": MSEConfig(target_dim=5)},
+], ids=["mlp_generic", "sum_tanh", "sum_relu_split", "mlp_split", "mlp_split_frozen", "add_mse", "add_ce",
+        "mlp_add_mse_fast"])
 def test_any_family_and_optimizer_equal_plain_loop_float64(tiny_cfg, overrides):
     cfg = tiny_cfg(trials=3, steps=50, dtype="float64", **overrides)
     _assert_equals_plain_loop(cfg, Trainer(cfg))
@@ -104,6 +111,28 @@ def test_any_trial_offset_and_blocking_give_the_same_trials(tiny_cfg, offset, tr
         assert torch.equal(whole.params[40][name][mine], value), name
 
 
+def test_add_mse_trials_do_not_depend_on_their_block_mates(tiny_cfg):
+    extra = {**SEED2, "loss": MSEConfig(), "log.embedding": True}
+    whole = train(tiny_cfg(trials=3, steps=30, **extra))
+    part = train(tiny_cfg(trials=1, trial_offset=2, block_trials=1, steps=30, **extra))
+    np.testing.assert_array_equal(whole.metrics[:, 2:], part.metrics)
+    np.testing.assert_array_equal(whole.embedding[:, 2:], part.embedding)
+    np.testing.assert_array_equal(whole.train_pairs[2:], part.train_pairs)
+
+
+def test_add_task_splits_and_logs(tiny_cfg):
+    r = train(tiny_cfg(trials=2, steps=20, **SEED2, **{"log.embedding": True}))
+    assert r.train_pairs.shape == (2, 45) and r.train_pairs.dtype == np.int32
+    assert (np.diff(r.train_pairs, axis=1) > 0).all() and r.train_pairs.max() < 55
+    assert not np.array_equal(r.train_pairs[0], r.train_pairs[1])  # split varies per trial
+    assert r.embedding.shape == (len(r.steps), 2, 10, 1) and r.rqi is None
+    np.testing.assert_array_equal(r.embedding[0], r.params[0]["E"].numpy())
+    np.testing.assert_array_equal(r.embedding[-1], r.params[20]["E"].numpy())
+    # accuracies are multiples of 1/45 (train) and 1/10 (test)
+    np.testing.assert_allclose(r.metrics[:, :, 2] * 45, np.round(r.metrics[:, :, 2] * 45), atol=1e-4)
+    np.testing.assert_allclose(r.metrics[:, :, 3] * 10, np.round(r.metrics[:, :, 3] * 10), atol=1e-4)
+
+
 def test_weight_decay_zero_runs(tiny_cfg):
     r = train(tiny_cfg(**{"optimizer.weight_decay": 0.0}, steps=20))
     assert np.isfinite(r.metrics).all() and np.isfinite(r.signal).all()
@@ -134,6 +163,13 @@ def test_resume_from_state_is_bitwise_identical(tiny_cfg):
     np.testing.assert_array_equal(straight.signal, resumed.signal)
     np.testing.assert_array_equal(straight.metrics, resumed.metrics)
     np.testing.assert_array_equal(straight.final_spectrum, resumed.final_spectrum)
+
+
+def test_resume_keeps_the_logged_embedding(tiny_cfg):
+    cfg = tiny_cfg(steps=40, **SEED2, **{"log.embedding": True, "loss": MSEConfig()})
+    straight, resumed = crash_and_resume(cfg, save_at=13, crash_at=17)
+    np.testing.assert_array_equal(straight.embedding, resumed.embedding)
+    np.testing.assert_array_equal(straight.metrics, resumed.metrics)
 
 
 @pytest.mark.parametrize("blocks", [(2, 3), (1, 2)])

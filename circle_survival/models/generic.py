@@ -1,14 +1,15 @@
 """Gradients for any model family from its one-trial forward pass, with torch.func.
 
-    path = GenericPath(cfg.model, sum_mlp.forward)
+    path = GenericPath(cfg.model, sum_mlp.forward, make_loss(cfg))
     batch = path.prepare(a, b, y)                 # (T, n) each
-    loss, logits, grads = path.loss_and_grads(params, batch)   # (T,), (T, n, p), {name: (T, ...)}
+    loss, logits, grads = path.loss_and_grads(params, batch)   # (T,), (T, n, outputs), {name: (T, ...)}
     logits = path.forward(params, a, b)
 
 The forward pass is vmapped over the trial axis; `torch.func.vjp` of it pulls back the
 gradient of the summed per-trial mean losses, which for independent trials is each
-trial's own gradient. The loss and its gradient with respect to the logits come from
-loss.cross_entropy, as in the hand-written path, so both keep their precision at tiny loss.
+trial's own gradient. The loss and its gradient with respect to the outputs come from the
+loss object (loss.make_loss: the config's `loss`), as in the hand-written path, so
+cross-entropy keeps its precision at tiny loss in both.
 """
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from functools import partial
 import torch
 from torch.func import vjp, vmap
 
-from ..loss import cross_entropy
+from ..loss import CrossEntropyLoss
 
 
 class GenericPath:
-    def __init__(self, model_config, forward):
+    def __init__(self, model_config, forward, loss=None):
         self.forward = vmap(partial(forward, model_config))  # (params, a, b), all with a trial axis
+        self.loss = loss or CrossEntropyLoss()
 
     def prepare(self, a: torch.Tensor, b: torch.Tensor, y: torch.Tensor) -> tuple:
         return a, b, y
@@ -30,11 +32,11 @@ class GenericPath:
     def loss_and_grads(self, params: dict[str, torch.Tensor], batch: tuple,
                        out: dict[str, torch.Tensor] | None = None,
                        ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-        """Per-trial mean cross-entropy (T,), logits (T, n, p), gradients ({name: (T, ...)},
+        """Per-trial mean loss (T,), outputs (T, n, outputs), gradients ({name: (T, ...)},
         written into `out` if given)."""
         a, b, y = batch
         logits, pull_back = vjp(lambda P: self.forward(P, a, b), params)
-        per_example, g = cross_entropy(logits.contiguous(), y)  # g: d loss / d logits
+        per_example, g = self.loss.per_example(logits.contiguous(), y)  # g: d loss / d logits
         (grads,) = pull_back(g.mul_(1 / y.shape[1]))
         if out is None:
             return per_example.mean(1), logits, grads

@@ -1,11 +1,12 @@
 """model=mlp, the paper's model, with a hand-written batched backward pass.
 
-    logits = forward(cfg.model, params, a, b)      # one trial: a, b (n,) -> (n, p)
-    path = FastPath(cfg)                           # every trial at once, a leading trial axis
+    logits = forward(cfg.model, params, a, b)      # one trial: a, b (n,) -> (n, outputs)
+    path = FastPath(cfg)                           # every trial at once, with cfg's loss
     batch = path.prepare(a, b, y)                  # a, b, y: (T, n); once per set of trials
     loss, logits, grads = path.loss_and_grads(params, batch)   # loss (T,), grads {name: (T, ...)}
 
-concat(E_a, E_b) -> Linear(2d, width), SiLU, Linear(width, width), SiLU, Linear(width, p).
+concat(E_a, E_b) -> Linear(2d, width), SiLU, Linear(width, width), SiLU, Linear(width, outputs),
+outputs = loss.n_outputs(cfg) (p for modular addition with cross-entropy).
 The fast path computes the first layer per token, not per pair:
 W1 @ [E_a; E_b] = (E W1[:, :d]^T)_a + (E W1[:, d:]^T)_b, the same function with p rows
 of matmul instead of n, and writes its backward out rather than leaving it to autograd
@@ -18,12 +19,12 @@ import torch.nn.functional as F
 
 from ..config import MLPConfig, TrainConfig
 from ..elementwise import by_trial
-from ..loss import cross_entropy
+from ..loss import make_loss, n_outputs
 from .layers import embedding, linear_shapes, linears, run_linears
 
 
 def _sizes(cfg: TrainConfig) -> list[int]:
-    return [2 * cfg.d, cfg.model.width, cfg.model.width, cfg.p]
+    return [2 * cfg.d, cfg.model.width, cfg.model.width, n_outputs(cfg)]
 
 
 def shapes(cfg: TrainConfig) -> dict[str, tuple[int, ...]]:
@@ -38,7 +39,7 @@ def init(cfg: TrainConfig, trial: int) -> dict[str, torch.Tensor]:
 
 def forward(mc: MLPConfig, params: dict[str, torch.Tensor], a: torch.Tensor,
             b: torch.Tensor) -> torch.Tensor:
-    """Logits (n, p) of one trial's pairs (a, b), each (n,)."""
+    """Outputs (n, outputs) of one trial's pairs (a, b), each (n,)."""
     E = params["E"]
     return run_linears(params, torch.cat([E[a], E[b]], -1), F.silu, 3)
 
@@ -46,19 +47,20 @@ def forward(mc: MLPConfig, params: dict[str, torch.Tensor], a: torch.Tensor,
 class FastPath:
     """The batched forward and hand-written backward, over a leading trial axis."""
 
-    def __init__(self, cfg: TrainConfig):
+    def __init__(self, cfg: TrainConfig, loss=None):
         self.p = cfg.p
+        self.loss = loss or make_loss(cfg)
 
     def prepare(self, a: torch.Tensor, b: torch.Tensor, y: torch.Tensor) -> tuple:
         return pair_rows(a, b, self.p), y
 
     def forward(self, params: dict[str, torch.Tensor], a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Logits (T, n, p) of the pairs (a, b), each (T, n)."""
+        """Outputs (T, n, outputs) of the pairs (a, b), each (T, n)."""
         return _forward(params, pair_rows(a, b, self.p), a.shape[1])["logits"]
 
     def loss_and_grads(self, params: dict[str, torch.Tensor], batch: tuple,
                        out: dict[str, torch.Tensor] | None = None):
-        return loss_and_grads(params, *batch, out=out)
+        return loss_and_grads(params, *batch, self.loss, out=out)
 
 
 def _silu_backward(grad: torch.Tensor, z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
@@ -88,30 +90,30 @@ def _forward(params: dict[str, torch.Tensor], rows: torch.Tensor, n: int) -> dic
     # Biases are added in place: baddbmm would first copy them out to the whole output.
     z2 = torch.bmm(x1, params["W2"].transpose(1, 2)).add_(params["b2"].unsqueeze(1))  # (T, n, h)
     x2 = by_trial(torch.ops.aten.silu.out, z2)
-    logits = torch.bmm(x2, params["W3"].transpose(1, 2)).add_(params["b3"].unsqueeze(1))  # (T, n, p)
+    logits = torch.bmm(x2, params["W3"].transpose(1, 2)).add_(params["b3"].unsqueeze(1))  # (T, n, outputs)
     return dict(W1t=W1t, table=table, z1=z1, x1=x1, z2=z2, x2=x2, logits=logits)
 
 
-def loss_and_grads(params: dict[str, torch.Tensor], rows: torch.Tensor, y: torch.Tensor,
+def loss_and_grads(params: dict[str, torch.Tensor], rows: torch.Tensor, y: torch.Tensor, loss,
                    out: dict[str, torch.Tensor] | None = None,
                    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-    """Per-trial mean cross-entropy (T,), logits (T, n, p), and the gradient of the summed loss.
+    """Per-trial mean loss (T,), logits (T, n, outputs), and the gradient of the summed loss.
 
         rows = pair_rows(a, b, p)   # a, b, y: (T, n)
-        loss, logits, grads = loss_and_grads(params, rows, y)   # grads: {name: (T, *shape)}
+        loss, logits, grads = loss_and_grads(params, rows, y, make_loss(cfg))   # grads: {name: (T, *shape)}
 
     `out` ({name: tensor shaped like params[name]}) receives the gradients instead of new
     tensors, e.g. the buffers an optimizer reads. The backward pass is written out rather
     than left to autograd: it saves the SiLU inputs only, takes the loss gradient from
-    `loss.cross_entropy` (exact to float rounding at any loss), and scatters the first layer's gradient into the small per-token
+    `loss` (cross-entropy's exact to float rounding at any loss), and scatters the first layer's gradient into the small per-token
     table (1.2-1.5x faster than autograd on a 2-core CPU). A test checks it against autograd.
     """
     T, p, d = params["E"].shape
     n, h = y.shape[1], params["W1"].shape[1]
     out = {k: torch.empty_like(v) for k, v in params.items()} if out is None else out
     f = _forward(params, rows, n)
-    per_example, g = cross_entropy(f["logits"], y)  # g: (T, n, p), see loss.py
-    loss = per_example.mean(1)
+    per_example, g = loss.per_example(f["logits"], y)  # g: (T, n, outputs), see loss.py
+    mean = per_example.mean(1)
     g = g.mul_(1 / n)  # dloss/dlogits of the mean loss
     torch.bmm(g.transpose(1, 2), f["x2"], out=out["W3"])
     torch.sum(g, 1, out=out["b3"])
@@ -124,7 +126,7 @@ def loss_and_grads(params: dict[str, torch.Tensor], rows: torch.Tensor, y: torch
     dW1t = torch.bmm(params["E"].transpose(1, 2), dtable)  # (T, d, 2h), back to W1's layout:
     out["W1"].view(T, h, 2, d).copy_(dW1t.view(T, d, 2, h).permute(0, 3, 2, 1))
     torch.bmm(dtable, f["W1t"].transpose(1, 2), out=out["E"])
-    return loss, f["logits"], out
+    return mean, f["logits"], out
 
 
 def _sum_rows(dz: torch.Tensor, rows: torch.Tensor, n_rows: int) -> torch.Tensor:

@@ -1,8 +1,9 @@
 """model=sum_mlp: summed embeddings into an MLP, the toy model of seeds 002 and 003.
 
-    logits = forward(cfg.model, params, a, b)    # one trial: a, b (n,) -> (n, p)
+    logits = forward(cfg.model, params, a, b)    # one trial: a, b (n,) -> (n, outputs)
 
-E_a + E_b (d) -> `depth` hidden layers of `width` with `activation` -> Linear -> p logits.
+E_a + E_b (d) -> `depth` hidden layers of `width` with `activation` -> Linear -> outputs
+(loss.n_outputs: one logit per class, or loss=mse's target_dim).
 Seed 002: d = 1, width 200, depth 2, tanh. Seed 003: d = 2, width 64, depth 1, ReLU.
 Gradients come from the generic torch.func path (models.generic).
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import torch
 
 from ..config import SumMLPConfig, TrainConfig
+from ..loss import n_outputs
 from .layers import ACTIVATIONS, embedding, linear_shapes, linears, run_linears
 
 
 def _sizes(cfg: TrainConfig) -> list[int]:
-    return [cfg.d] + [cfg.model.width] * cfg.model.depth + [cfg.p]
+    return [cfg.d] + [cfg.model.width] * cfg.model.depth + [n_outputs(cfg)]
 
 
 def shapes(cfg: TrainConfig) -> dict[str, tuple[int, ...]]:

@@ -58,7 +58,7 @@ def write_planted(root: Path) -> Path:
     (bad / "writing").mkdir()
     (bad / "writing" / ".trials.parquet.tmp").write_bytes(b"partial")
     synthetic.write_job(bad / "no_circles", good.drop_columns(["circles"]))
-    version2 = good.set_column(good.schema.get_field_index("schema_version"), "schema_version", pa.array([3, 3], pa.int32()))
+    version2 = good.set_column(good.schema.get_field_index("schema_version"), "schema_version", pa.array([4, 4], pa.int32()))
     synthetic.write_job(bad / "version2", version2)
     synthetic.write_job(bad / "short", good.slice(0, 1))  # 1 of 2 trials
     synthetic.write_job(bad / "aggregated", good.append_column("job", pa.array(["x", "y"])))

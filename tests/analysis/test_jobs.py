@@ -1,6 +1,7 @@
 import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from analysis import jobs, synthetic
@@ -22,7 +23,7 @@ def test_load_trials_reads_good_jobs_and_skips_bad_ones_with_reasons(planted):
     reasons = {s.path.split("/")[-1]: s.reason for s in skipped}
     assert {k: v.split(":")[0] for k, v in reasons.items()} == planted.bad_reasons
     assert reasons["short"] == "incomplete: 1 of 2 trials"
-    assert reasons["version2"] == "different schema: schema_version 3, expected one of 1, 2"
+    assert reasons["version2"] == "different schema: schema_version 4, expected one of 1, 2, 3"
     assert reasons["no_circles"] == "different schema: no column 'circles'"
     # the numbers of the good jobs are intact
     assert trials.groupby("p")["n_circles"].sum().to_dict() == {11: 12, 13: 30}
@@ -102,3 +103,27 @@ def test_version1_jobs_read_as_version2(tmp_path):
     # old and new jobs of one condition group together
     assert trials.drop(columns=["job", "schema_version"]).astype(str).drop_duplicates(
         subset=[c for c in trials.columns if c.startswith(("optimizer.", "perturbation.", "model."))]).shape[0] == 1
+
+
+def test_version2_jobs_read_as_version3_and_embedding_is_optional(tmp_path):
+    # A version-2 job has no task, loss or new log columns and no embedding.parquet; a
+    # version-3 job of task=add with its embedding logged.
+    cfg = synthetic.config(trials=2)
+    v3 = synthetic.trials_table(cfg, [[3], [3, 4]], np.ones((2, 6)))
+    new = [c for c in v3.column_names if c.startswith(("task.", "loss.", "log.acc", "log.emb", "log.rqi"))]
+    v2 = v3.drop_columns(new)
+    v2 = v2.set_column(v2.schema.get_field_index("schema_version"), "schema_version", pa.array([2, 2], pa.int32()))
+    synthetic.write_job(tmp_path / "old", v2)
+    v3 = v3.set_column(v3.schema.get_field_index("task.kind"), "task.kind", pa.array(["add", "add"]))
+    job = synthetic.write_job(tmp_path / "new", v3)
+    embedding = pa.table({"trial": pa.array([0, 1], pa.int32()), "step": pa.array([0, 0], pa.int32()),
+                          "E": pa.array([[0.5, 1.5], [2.0, 3.0]], pa.list_(pa.float32()))})
+    pq.write_table(embedding, job / "embedding.parquet")
+    trials, skipped = jobs.load_trials([tmp_path])
+    assert skipped == [] and len(trials) == 4
+    assert trials.groupby("job")["task.kind"].first().to_dict() == {str(tmp_path / "new"): "add",
+                                                                     str(tmp_path / "old"): "mod_add"}
+    assert (trials["loss.kind"] == "cross_entropy").all()
+    frame, skipped = jobs.read_table(trials.job.unique(), "embedding.parquet")
+    assert skipped == [] and set(frame.job) == {str(tmp_path / "new")}
+    assert [list(e) for e in frame.E] == [[0.5, 1.5], [2.0, 3.0]]
