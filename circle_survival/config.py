@@ -28,6 +28,7 @@ from .keys import RUNTIME_KEYS
 
 PARTS = ("embedding", "mlp", "split")  # what `vary` may name ("mlp": every parameter but E)
 MLP_INITS = ("default", "normal")
+EMBEDDING_INITS = ("normal", "uniform")
 ACTIVATIONS = ("silu", "relu", "tanh")
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
@@ -112,8 +113,15 @@ class MSEConfig(LossConfig):
 
 @dataclass
 class ModelConfig:
-    """A model family (circle_survival.models): one subclass per option of group `model`."""
+    """A model family (circle_survival.models): one subclass per option of group `model`.
+
+    Every family's embedding E is drawn as `embedding_scale` x N(0, 1) (embedding_init
+    normal, seed 001's) or `embedding_scale` x U(-1/2, 1/2) (uniform: seed 002's
+    U(-s/2, s/2) with s = embedding_scale).
+    """
     kind: str = MISSING
+    embedding_init: str = "normal"  # normal | uniform
+    embedding_scale: float = 1.0
 
 
 @dataclass
@@ -468,6 +476,9 @@ def _validate_loss(lc: LossConfig) -> None:
 
 def _validate_model(mc: ModelConfig) -> None:
     option("model", mc.kind)
+    _check(mc.embedding_init in EMBEDDING_INITS, "model.embedding_init", mc.embedding_init,
+           f"one of {list(EMBEDDING_INITS)}")
+    _check(mc.embedding_scale > 0, "model.embedding_scale", mc.embedding_scale, "a number > 0")
     _check(mc.width >= 1, "model.width", mc.width, "an integer >= 1")
     _check(mc.mlp_init in MLP_INITS, "model.mlp_init", mc.mlp_init, f"one of {list(MLP_INITS)}")
     if isinstance(mc, SumMLPConfig):

@@ -38,7 +38,7 @@ def test_overrides_compose():
 BAD = [
     ("p", 2), ("d", 0), ("trials", 0), ("steps", 0), ("optimizer.lr", 0.0), ("optimizer.lr", -1.0),
     ("optimizer.weight_decay", -0.1), ("train_frac", 0.0), ("train_frac", 1.0), ("train_frac", 1.5),
-    ("vary", ["mlp", "bogus"]), ("vary", ["mlp", "mlp"]), ("model.mlp_init", "xavier"),
+    ("vary", ["mlp", "bogus"]), ("vary", ["mlp", "mlp"]), ("model.mlp_init", "xavier"), ("model.embedding_init", "xavier"), ("model.embedding_scale", 0.0),
     ("dtype", "float16"),
     ("circles.rule", "bogus"), ("log.every", 0), ("trial_offset", -1),
     ("optimizer.lr", float("inf")), ("optimizer.eps", float("nan")), ("circles.threshold", float("inf")),

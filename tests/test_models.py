@@ -51,6 +51,16 @@ def test_default_and_normal_init(tiny_cfg):
     assert {k: tuple(v.shape[1:]) for k, v in p.items()} == shapes(cfg)
 
 
+def test_embedding_init_uniform_and_scaled(tiny_cfg):
+    normal = init_params(tiny_cfg(trials=4), [0, 1, 2, 3])["E"]
+    # seed 002: U(-s/2, s/2) with s = 1 from the same generator as the normal draw
+    uniform = init_params(tiny_cfg(trials=4, **{"model.embedding_init": "uniform"}), [0, 1, 2, 3])["E"]
+    assert 0.45 < uniform.max() < 0.5 and -0.5 < uniform.min() < -0.45
+    assert abs(uniform.var().item() - 1 / 12) < 0.02
+    scaled = init_params(tiny_cfg(trials=4, **{"model.embedding_scale": 3.0}), [0, 1, 2, 3])["E"]
+    torch.testing.assert_close(scaled, 3 * normal, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("mc", SUM_MLPS)
 def test_sum_mlp_shapes_and_init(tiny_cfg, mc):
     cfg = tiny_cfg(model=mc)

@@ -30,9 +30,14 @@ def linear_shapes(sizes: list[int]) -> dict[str, tuple[int, ...]]:
 
 
 def embedding(cfg: TrainConfig, trial: int) -> dict[str, torch.Tensor]:
-    """{"E": (p, d)} with N(0, 1) entries from the trial's embedding generator."""
-    return {"E": torch.randn((cfg.p, cfg.d), generator=generator(cfg, "embedding", trial),
-                             dtype=torch.float64)}
+    """{"E": (p, d)} from the trial's embedding generator: model.embedding_scale times
+    N(0, 1) entries (embedding_init normal) or U(-1/2, 1/2) ones (uniform)."""
+    gen, mc = generator(cfg, "embedding", trial), cfg.model
+    if mc.embedding_init == "uniform":
+        E = torch.rand((cfg.p, cfg.d), generator=gen, dtype=torch.float64) - 0.5
+    else:
+        E = torch.randn((cfg.p, cfg.d), generator=gen, dtype=torch.float64)
+    return {"E": E * mc.embedding_scale if mc.embedding_scale != 1 else E}
 
 
 def linears(cfg: TrainConfig, trial: int, sizes: list[int]) -> dict[str, torch.Tensor]:
