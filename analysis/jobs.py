@@ -32,6 +32,7 @@ READABLE_VERSIONS = (1, 2)
 PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "random", "top", "source"),
                           "construct": ("scale", "eps", "r")}
 TRIALS = "trials.parquet"
+SIMULATION = "systems.parquet"  # marks a complete particle-simulation job (circle_survival/sim_job.py)
 OUTPUTS = ("signals.parquet", "metrics.parquet", "params.parquet")
 # What a started job leaves before trials.parquet: its other outputs, Hydra's log and
 # config folder, the trainer's checkpoint (hidden `.NAME.tmp` files are checked apart).
@@ -95,6 +96,8 @@ def find_jobs(roots) -> tuple[list[str], list[Skip]]:
             seen.add(real)
             if TRIALS in names:
                 jobs.append(os.path.normpath(dirpath))
+            elif SIMULATION in names:  # a particle-simulation job: analysis/grids.py reads it
+                continue
             elif names & set(STARTED) or any(n.startswith(".") and n.endswith(".tmp") for n in names):
                 skipped.append(Skip(os.path.normpath(dirpath), "incomplete: no trials.parquet"))
     return jobs, skipped
