@@ -110,3 +110,17 @@ def test_thresholds_reach_the_detector(planted):
     trials, _ = jobs.load_trials([planted.root])
     strict = grids.network_structures(trials, quality_min=0.99)
     assert "grid" not in set(strict.structure) and structures.QUALITY_MIN < 0.99
+
+
+def test_structure_table_command(planted, tmp_path, capsys):
+    from analysis import structure_table
+    out = tmp_path / "t.md"
+    assert structure_table.main([str(planted.root), str(planted.cwd / "simulations"), "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == ("| source | weight decay | lr | train_frac | n | circle | grid | neither "
+                        "| 100 % train acc |")
+    network = [line for line in lines if line.startswith("| network |")]
+    # weight decay 0: the planted circle and lattice; 20 steps reach no 100 % accuracy here
+    assert network[0].startswith("| network | 0 | 0.01 | 0.8 | 2 | 1 (50%, [9%, 91%]) | 1 (50%, [9%, 91%]) "
+                                 "| 0 (0%, [0%, 66%]) |")
+    assert len([line for line in lines if line.startswith("| simulation |")]) == 2
