@@ -6,7 +6,10 @@ and the particle simulation, as paper-check rows (claims.Claim).
 - both grids and circles occur in trained networks;
 - the simulation (this project's construction, circle_survival/particles.py) produces them;
 - weight decay changes which structure forms: the share of structured runs (circle or
-  grid) at weight decay 0 against the largest weight decay, Fisher's exact test.
+  grid) at weight decay 0 against the largest weight decay, Fisher's exact test. Trial i
+  starts from the same values in every setting, so the runs are paired across weight
+  decays; Fisher's test treats them as independent (docs/reproduction/grids_circles.md
+  gives the paired sign test).
 """
 from __future__ import annotations
 
