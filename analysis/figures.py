@@ -26,7 +26,8 @@ from typing import Callable
 import pandas as pd
 from tqdm import tqdm
 
-from analysis import command, figdata, groups, grokking_figures, jobs, ode, paper_figures, plotting, sweep_figures
+from analysis import (command, figdata, grids, grids_figures, groups, grokking_figures, jobs, ode,
+                      paper_figures, plotting, structures, sweep_figures)
 
 # Every paper figure, seed 001's (paper_figures) and seed 002's (grokking_figures): name -> draw(sweeps),
 # and name -> the named sweeps it reads.
@@ -49,6 +50,86 @@ def _signals(trials, group, skipped):
 
 # The figures every group of jobs gets: name -> f(trials of the group, its name, skip list).
 SWEEP_FIGURES = {"circles": _circles, "survival": _survival, "signals": _signals}
+
+# Seed 003's sweep: structures of 2-D embeddings (analysis/grids.py, grids_figures.py).
+GRIDS_SWEEP = "grids_circles"
+
+
+def _structures(trials, group, skipped):
+    table = grids.network_structures(trials, skipped)
+    keys = [k for k in ("optimizer.lr", "optimizer.weight_decay") if trials[k].nunique() > 1 or
+            k == "optimizer.weight_decay"]
+    freq = grids.frequencies(table, keys)
+    panel = "optimizer.lr" if "optimizer.lr" in keys else None
+    return grids_figures.frequency(freq, "optimizer.weight_decay", panel,
+                                   title=f"{group}: structure of the final embedding (networks)")
+
+
+def _showcase(trials, table, label=None):
+    """(job, trial) of the first trial labelled `label`; if None, of the first circle,
+    else grid, else any trial."""
+    if label is None:
+        found = [lab for lab in structures.LABELS if (table["structure"] == lab).any()]
+        label = found[0]
+    rows = table[table["structure"] == label]
+    if rows.empty:
+        raise ValueError(f"no trial formed a {label}")
+    first = rows.sort_values(["job", "trial"]).iloc[0]
+    return first["job"], first["trial"]
+
+
+def _one_trial(trials, skipped, label=None):
+    """The stored embeddings of the first trial labelled `label` (see _showcase), and its evidence row."""
+    table = grids.network_structures(trials, skipped)
+    job, trial = _showcase(trials, table, label)
+    emb = grids.embeddings(trials[(trials["job"] == job) & (trials["trial"] == trial)], skipped)
+    row = table[(table["job"] == job) & (table["trial"] == trial)].iloc[0]
+    return emb, row
+
+
+def _snapshots(trials, group, skipped):
+    emb, row = _one_trial(trials, skipped)
+    return grids_figures.snapshots(emb, title=f"{group}: {row['structure']}, trial {row['trial']} of {row['job']}")
+
+
+def _example(label):
+    def draw(trials, group, skipped):
+        emb, row = _one_trial(trials, skipped, label)
+        return grids_figures.example(emb["E"].iloc[-1], label, row.to_dict(),
+                                     title=f"{group}: a {label} (trial {row['trial']}, step {emb['step'].iloc[-1]})")
+    return draw
+
+
+def _animation(stem):
+    def draw(trials, group, skipped):
+        emb, row = _one_trial(trials, skipped)
+        return grids_figures.animation(emb, stem, title=f"{row['structure']}, trial {row['trial']}:")
+    return draw
+
+
+def grids_tasks(trials, group, out: Path) -> list[Task]:
+    """Seed 003's figures of one group of grids_circles jobs: structure frequencies,
+    snapshots, an animation, one example per structure."""
+    draws = {"structures": _structures, "snapshots": _snapshots,
+             **{f"example_{label}": _example(label) for label in structures.LABELS}}
+    tasks = []
+    for name, draw in {**draws, "animation": _animation(out / group / "animation")}.items():
+        skipped = []
+        tasks.append(Task(f"{group}/{name}", out / group / name, functools.partial(draw, trials, group, skipped),
+                          skipped))
+    return tasks
+
+
+def simulation_tasks(systems: pd.DataFrame, out: Path) -> list[Task]:
+    """Per group of simulation jobs: structure frequency against weight decay."""
+    tasks = []
+    for group, part in groups.by_sweep(systems).items():
+        def make(part=part, group=group):
+            freq = grids.frequencies(grids.simulation_structures(part), ["weight_decay"])
+            return grids_figures.frequency(freq, "weight_decay",
+                                           title=f"{group}: structure of the final positions (simulation)")
+        tasks.append(Task(f"{group}/simulation_structures", out / group / "simulation_structures", make))
+    return tasks
 
 
 @dataclass
@@ -94,7 +175,7 @@ def bind(target: str) -> tuple[str, str]:
 
 
 def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure: str | None = None,
-         lasso: float = ode.LASSO_ALPHA) -> list[Task]:
+         lasso: float = ode.LASSO_ALPHA, systems: pd.DataFrame | None = None) -> list[Task]:
     """The figures to draw from these trials: by default every group's SWEEP_FIGURES and
     each paper figure whose sweep is present; `only` names some (a paper figure named
     there without its sweep is reported as such); `figure` binds all trials to a paper figure."""
@@ -102,7 +183,7 @@ def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure:
     if figure:
         name, sweep = bind(figure)
         return [_paper(name, figdata.Sweeps(trials.assign(sweep=sweep), lasso=lasso), out, where)]
-    wanted = set(only or [*SWEEP_FIGURES, *FIGURES])
+    wanted = set(only or [*SWEEP_FIGURES, GRIDS_SWEEP, *FIGURES])
     tasks = []
     for group, part in groups.by_sweep(trials).items():
         for name, draw in SWEEP_FIGURES.items():
@@ -110,6 +191,10 @@ def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure:
                 skipped = []
                 tasks.append(Task(f"{group}/{name}", out / group / name,
                                   functools.partial(draw, part, group, skipped), skipped))
+        if (part["sweep"] == GRIDS_SWEEP).all() and GRIDS_SWEEP in wanted:
+            tasks += grids_tasks(part, group, out)
+    if systems is not None and GRIDS_SWEEP in wanted:
+        tasks += simulation_tasks(systems, out)
     sweeps = figdata.Sweeps(trials, lasso=lasso)
     for name in FIGURES:
         if name in wanted and (only or available(name, sweeps)):
@@ -127,6 +212,14 @@ def _paper(name: str, sweeps, out: Path, where: str) -> Task:
     return Task(name, out / name, make, sweeps.skipped)
 
 
+def simulations(roots) -> tuple[pd.DataFrame | None, list]:
+    """The simulated systems under the roots (analysis/grids.py), or None if there are none."""
+    try:
+        return grids.load_systems(roots)
+    except jobs.DataError:
+        return None, []
+
+
 def absent(trials: pd.DataFrame) -> list[str]:
     """Paper figures none of whose named sweeps is among these trials (seed 002's only when
     some seed-002 sweep is there: without one, seed 001's list as before)."""
@@ -141,6 +234,8 @@ def run(task: Task) -> Outcome:
     try:
         with plotting.styled():
             fig = task.make()
+            if isinstance(fig, Path):  # an animation, written by the task itself
+                return Outcome(task.name, [fig], task.name, task.skipped[before:])
             title = fig.get_suptitle() or task.name
             paths = plotting.save(fig, task.stem)
     except (KeyError, ValueError) as err:  # data of the wrong kind: a column or file missing, too little
@@ -159,7 +254,9 @@ def draw_all(roots, out_dir, only=None, figure: str | None = None, lasso: float 
     `skipped` when given a list. Raises jobs.DataError when no job is readable.
     """
     trials, skips = jobs.load_trials(roots)
-    outcomes = [run(task) for task in plan(trials, out_dir, " ".join(map(str, roots)), only, figure, lasso)]
+    systems, sim_skips = simulations(roots)
+    skips += sim_skips
+    outcomes = [run(task) for task in plan(trials, out_dir, " ".join(map(str, roots)), only, figure, lasso, systems)]
     if skipped is not None:
         skipped += skips + [skip for outcome in outcomes for skip in outcome.left_out]
     return ([(o.paths[0], o.text) for o in outcomes if o.paths],
@@ -169,8 +266,8 @@ def draw_all(roots, out_dir, only=None, figure: str | None = None, lasso: float 
 def main(argv=None) -> int:
     parser = command.parser(__doc__, __file__, out="figures", lasso="Fig 9, 15, 16; ")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--only", nargs="+", choices=[*SWEEP_FIGURES, *FIGURES], metavar="NAME",
-                       help=f"draw only these ({', '.join([*SWEEP_FIGURES, *FIGURES])})")
+    which.add_argument("--only", nargs="+", choices=[*SWEEP_FIGURES, GRIDS_SWEEP, *FIGURES], metavar="NAME",
+                       help=f"draw only these ({', '.join([*SWEEP_FIGURES, GRIDS_SWEEP, *FIGURES])})")
     which.add_argument("--figure", metavar="FIG",
                        help="draw this paper figure from every job under the roots, whatever their sweep "
                             "(a figure, or for fig5 and fig6 one of its sweeps, e.g. fig5_bottom)")
@@ -182,9 +279,11 @@ def main(argv=None) -> int:
             parser.error(str(err))
     roots = command.roots(args.roots, parser.prog)
     trials, skipped = jobs.load_or_exit(roots)
+    systems, sim_skipped = simulations(roots)
+    skipped += sim_skipped
     command.print_skips(skipped)
     where = " ".join(roots)
-    tasks = plan(trials, args.out, where, args.only, args.figure, args.lasso)
+    tasks = plan(trials, args.out, where, args.only, args.figure, args.lasso, systems)
     drawn = 0
     for task in tqdm(tasks, desc="figures", leave=False, disable=None if len(tasks) > 3 else True):
         outcome = run(task)

@@ -35,6 +35,7 @@ READABLE_VERSIONS = (1, 2, 3)
 PERTURBATION_FIELDS = {"none": (), "scale": ("ks", "alpha"), "keep": ("ks", "random", "top", "source"),
                           "construct": ("scale", "eps", "r")}
 TRIALS = "trials.parquet"
+SIMULATION = "systems.parquet"  # marks a complete particle-simulation job (circle_survival/sim_job.py)
 OUTPUTS = ("signals.parquet", "metrics.parquet", "params.parquet")
 # Written only when the job's config asks (log.embedding): a job without one is left out of
 # read_table's result without a Skip.
@@ -102,6 +103,8 @@ def find_jobs(roots) -> tuple[list[str], list[Skip]]:
             seen.add(real)
             if TRIALS in names:
                 jobs.append(os.path.normpath(dirpath))
+            elif SIMULATION in names:  # a particle-simulation job: analysis/grids.py reads it
+                continue
             elif names & set(STARTED) or any(n.startswith(".") and n.endswith(".tmp") for n in names):
                 skipped.append(Skip(os.path.normpath(dirpath), "incomplete: no trials.parquet"))
     return jobs, skipped

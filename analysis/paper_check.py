@@ -13,7 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from analysis import claims, command, figdata, grokking_claims, jobs, ode, paper_figures
+from analysis import claims, command, figdata, grids, grids_claims, grokking_claims, jobs, ode, paper_figures
 
 
 def markdown(rows: list[claims.Claim]) -> str:
@@ -39,15 +39,20 @@ def _table(rows: list[claims.Claim]) -> str:
     return "\n".join(out)
 
 
-def check(trials, lasso: float = ode.LASSO_ALPHA) -> tuple[list[claims.Claim], list[str], list[jobs.Skip]]:
-    """The claims these trials cover, the checks left out ("check: reason") and the jobs
-    the checks could not read.
+def check(trials, lasso: float = ode.LASSO_ALPHA, systems=None) -> tuple[list[claims.Claim], list[str], list[jobs.Skip]]:
+    """The claims these trials cover (seed 001's, then seed 003's where the grids_circles
+    sweep and, optionally, simulated `systems` are there), the checks left out
+    ("check: reason") and the jobs the checks could not read.
 
         rows, problems, skipped = check(jobs.load_trials(["multirun"])[0])
     """
     sweeps = figdata.Sweeps(trials, lasso=lasso)
     problems = []
     rows = claims.check_all(sweeps, problems) + grokking_claims.check_all(sweeps, problems)
+    try:
+        rows += grids_claims.check(trials, systems, sweeps.skipped)
+    except (KeyError, ValueError) as err:
+        problems.append(f"seed 003: {jobs.problem(err)}")
     return rows, problems, sweeps.skipped
 
 
@@ -64,7 +69,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     roots = command.roots(args.roots, parser.prog)
     trials, skipped = jobs.load_or_exit(roots)
-    rows, problems, left_out = check(trials, args.lasso)
+    try:
+        systems, sim_skipped = grids.load_systems(roots)
+    except jobs.DataError:  # no simulation under the roots
+        systems, sim_skipped = None, []
+    skipped += sim_skipped
+    rows, problems, left_out = check(trials, args.lasso, systems)
     skipped += left_out
     command.print_skips(skipped)
     for problem in problems:

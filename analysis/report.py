@@ -155,7 +155,9 @@ def build(roots, out: Path, lasso: float = ode.LASSO_ALPHA) -> Report:
     Raises jobs.DataError when no job is readable."""
     out = Path(out)
     trials, skipped = jobs.load_trials(roots)
-    rows, problems, check_skipped = paper_check.check(trials, lasso)
+    systems, sim_skipped = figures.simulations(roots)  # seed 003's particle simulations, if any
+    skipped += sim_skipped
+    rows, problems, check_skipped = paper_check.check(trials, lasso, systems)
     figure_skipped = []  # draw_all's own reading's skips again, and jobs a figure could not read
     drawn, not_drawn = figures.draw_all(roots, out / FIGURES_DIR, lasso=lasso, skipped=figure_skipped)
     by_group = {name: commands(part["job"].unique()) for name, part in groups.by_sweep(trials).items()}
@@ -218,8 +220,9 @@ def figures_section(r: Report) -> str:
     for png, title in r.drawn:
         src = html.escape(png.as_posix(), quote=True)
         pdf = html.escape(png.with_suffix(".pdf").as_posix(), quote=True)
+        link = f' (<a href="{pdf}">PDF</a>)' if png.suffix == ".png" else ""  # an animation has none
         parts.append(f'<figure><img src="{src}" alt="{html.escape(title, quote=True)}">'
-                     f'<figcaption>{html.escape(title)} (<a href="{pdf}">PDF</a>)</figcaption></figure>')
+                     f'<figcaption>{html.escape(title)}{link}</figcaption></figure>')
     if r.not_drawn:
         parts += [f"<h3>Not drawn ({len(r.not_drawn)})</h3>",
                   table(pd.DataFrame(r.not_drawn, columns=["figure", "reason"]))]

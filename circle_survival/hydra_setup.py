@@ -9,73 +9,24 @@ launcher, tests); config.py holds the schema and its checks and imports no Hydra
   in config.GROUPS, `<group>/<kind>_schema`, which conf/<group>/*.yaml list first in their
   defaults (Hydra's structured-config schema pattern).
 - Resolvers `${cs_or:...}`, `${cs_scale:...}`, `${cs_with:...}`, `${cs_swept:...}`, used by
-  conf/ and sweeps/.
+  conf/ and sweeps/ (circle_survival/resolvers.py, which conf/simulate.yaml's app imports alone).
 - Each named sweep `sweeps/<name>.yaml` as option <name> of group `sweep`.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
-from .config import GROUPS, SCALES, ConfigError, TrainSchema
-from .hydra_compat import sweep_jobs
+from .config import GROUPS, TrainSchema
+from .resolvers import SWEEPS_DIR, by_scale, with_override  # noqa: F401 - registers them; for callers
 
-SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
 
 ConfigStore.instance().store(name="train_schema", node=TrainSchema)
 for _group, _options in GROUPS.items():
     for _kind, _cls in _options.items():
         ConfigStore.instance().store(group=_group, name=f"{_kind}_schema", node=_cls)
-
-# `${cs_or:value,default}` in conf/: the value, or the default where it is empty.
-OmegaConf.register_new_resolver("cs_or", lambda value, default: value or default, replace=True)
-
-
-def by_scale(*values: Any, _root_: DictConfig) -> Any:
-    """`${cs_scale:PAPER,SMOKE,LAPTOP}` in a sweep file: the value for the config's `scale`,
-    one value per name in SCALES, in its order (every value required: a new scale is an
-    edit of every file, never a silent fallback).
-
-    An unknown scale picks the smoke value here; `validate` then rejects it in one line.
-    """
-    if len(values) != len(SCALES):
-        raise ConfigError(f"${{cs_scale:...}} takes one value per scale {', '.join(SCALES)}; "
-                          f"got {len(values)}: {list(values)}")
-    scale = _root_.get("scale", "paper")
-    return values[SCALES.index(scale if scale in SCALES else "smoke")]
-
-
-def with_override(dirname: str, item: str) -> str:
-    """`${cs_with:${hydra:job.override_dirname},'key=value'}`: the directory name of the
-    sibling job whose override of `key` is `value` (all other overrides the same).
-
-    Hydra sorts the items of override_dirname; `key=` sorts the same whatever its value,
-    so replacing the item in place keeps the order (values may contain commas: no split).
-    """
-    key = item.split("=", 1)[0]
-    pattern = rf"(^|,){re.escape(key)}=[^,]*"
-    if re.search(pattern, dirname):
-        return re.sub(pattern, lambda m: m.group(1) + item, dirname)
-    return ",".join(sorted(filter(None, [dirname, item])))
-
-
-def swept_values(sweep: str, key: str, *, _root_: DictConfig) -> list[Any]:
-    """`${cs_swept:fig10,optimizer.weight_decay}`: the values named sweep `sweep` sweeps `key`
-    over at this config's scale, as a list: one source for a sweep's values and a grid
-    over them (sweeps/fig10_onejob.yaml)."""
-    params = OmegaConf.load(SWEEPS_DIR / f"{sweep}.yaml").hydra.sweeper.params
-    raw = OmegaConf.to_container(params, resolve=False)[key]  # e.g. ${cs_scale:'0,0.1',...}
-    value = OmegaConf.create({"scale": _root_.get("scale", "paper"), "value": raw}).value
-    return [job[0].split("=", 1)[1] for job in sweep_jobs([f"{key}={value}"])]
-
-
-OmegaConf.register_new_resolver("cs_scale", by_scale, replace=True)
-OmegaConf.register_new_resolver("cs_swept", swept_values, replace=True)
-OmegaConf.register_new_resolver("cs_with", with_override, replace=True)
 
 
 def register_sweeps(folder: Path = SWEEPS_DIR) -> list[str]:

@@ -198,9 +198,10 @@ def write_job(out_dir: Path, cfg: TrainConfig, result: TrainResult) -> None:
         raise
 
 
-def stored_config(out_dir: Path) -> dict | None:
-    """The flat config of the complete job in out_dir, or None if it is not complete."""
-    path = out_dir / "trials.parquet"
+def stored_config(out_dir: Path, name: str = "trials.parquet") -> dict | None:
+    """The flat config of the complete job in out_dir (marked by the file `name`, written
+    last), or None if it is not complete."""
+    path = out_dir / name
     if not path.exists():
         return None
     meta = pq.read_schema(path).metadata or {}

@@ -138,6 +138,18 @@ def test_paper_scale_settings_follow_the_paper():
     assert fixed("fig12", ["perturbation=none"]).seed == 0
 
 
+def test_grids_circles_trains_seed_003s_demo_model():
+    """Known answers: seed 003's public demo (p = 17, d = 2, summed embeddings, Linear(2, 64),
+    ReLU, Linear(64, 17)), AdamW, weight decay 0 among the values at every scale."""
+    for scale in SCALES:
+        cfg = job_config("grids_circles", scale, sweeps.jobs("grids_circles", scale)[0])
+        m = cfg.model
+        assert (cfg.p, cfg.d, m.kind, m.width, m.depth, m.activation) == (17, 2, "sum_mlp", 64, 1, "relu")
+        assert cfg.optimizer.kind == "adamw" and cfg.snapshots.every > 0  # embeddings over training
+        grid = swept("grids_circles", scale)
+        assert 0.0 in as_set(grid["optimizer.weight_decay"]) and len(grid["optimizer.weight_decay"]) >= 2
+
+
 def test_settled_estimate_waits_for_small_weight_decay():
     # fig7: 100 trials at the paper's defaults, each estimated to stop at SETTLED_MEAN_STEPS
     assert sweeps.size("fig7", "paper").settled_model_steps == 100 * sweeps.SETTLED_MEAN_STEPS
