@@ -74,7 +74,7 @@ def circles_at_default(sweeps):
         return None
     mean, lo, hi = stats.t_interval(default["n_circles"])
     return Claim("circles surviving at p = 59, d = 128 (Sec. 1, Fig. 5)", "3 to 5", f"{mean:.2f}",
-                 _ci(lo, hi), len(default), bool(3 <= mean <= 5), "mean within [3, 5]")
+                 ci_text(lo, hi), len(default), bool(3 <= mean <= 5), "mean within [3, 5]")
 
 
 def _trend(sweep, x, label, figure, sign, log=False, held=()):
@@ -94,7 +94,7 @@ def _trend(sweep, x, label, figure, sign, log=False, held=()):
         slope, lo, hi = stats.slope_interval(xs, trials["n_circles"].to_numpy(dtype=float)[keep])
         name = f"{label} ({', '.join([*groups.fixed_values(trials, *held), figure])})"
         return Claim(name, "rises" if sign > 0 else "falls",
-                     f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", _ci(lo, hi, "+.3g"), int(keep.sum()),
+                     f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", ci_text(lo, hi, "+.3g"), int(keep.sum()),
                      bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0")
     check.__name__ = f"circles_vs_{x}"
     return check
@@ -117,7 +117,7 @@ def no_weight_decay(sweeps):
     share = (zero["n_circles"] / (zero["p"] // 2)).to_numpy(dtype=float)
     mean, lo, hi = stats.t_interval(share)
     return Claim("weight decay 0 keeps all frequencies (App. A)", "all (100 %)", f"{mean:.0%} of p//2",
-                 _ci(lo, hi, ".0%"), len(zero), bool(mean >= 0.9), "mean share of frequencies kept >= 90 %")
+                 ci_text(lo, hi, ".0%"), len(zero), bool(mean >= 0.9), "mean share of frequencies kept >= 90 %")
 
 
 def frozen_dip(sweeps):
@@ -134,7 +134,7 @@ def frozen_dip(sweeps):
         return None
     diff, lo, hi = stats.difference_interval(below, above)
     return Claim(f"frozen embedding: lower test loss for d > p than d < p (step {step}, Fig. 4)",
-                 "sharp drop at d = p", f"loss(d < p) - loss(d > p) = {diff:.3g}", _ci(lo, hi),
+                 "sharp drop at d = p", f"loss(d < p) - loss(d > p) = {diff:.3g}", ci_text(lo, hi),
                  len(below) + len(above), bool(lo > 0),
                  f"Welch CI of the difference in test loss, d within {DIP_WINDOW} of p, above 0")
 
@@ -145,7 +145,7 @@ def signal_correlation(sweeps):
     r, pvalue, n = survival.signal_correlation(figdata.initial_signal(sweeps["fig6_left"]))
     lo, hi = stats.pearson_interval(r, n)
     return Claim("Pearson r, survival rate vs initial signal (Fig. 6 left)", "0.85, p < 1e-3",
-                 f"{r:.3f}, {stats.p_text(pvalue)}", _ci(lo, hi, ".3f"), n,
+                 f"{r:.3f}, {stats.p_text(pvalue)}", ci_text(lo, hi, ".3f"), n,
                  bool(lo <= 0.85 <= hi and pvalue < 1e-3), "CI contains 0.85 and p < 1e-3")
 
 
@@ -157,7 +157,7 @@ def perturbation_trend(sweeps):
         return None
     slope, lo, hi = stats.slope_interval(curve["x"], curve["rate"])
     return Claim("a scaled-up frequency survives more often (Fig. 6 middle)", "rises to ~100 %",
-                 f"slope {slope:+.3g} per unit signal", _ci(lo, hi, "+.3g"), int(curve["n"].sum()),
+                 f"slope {slope:+.3g} per unit signal", ci_text(lo, hi, "+.3g"), int(curve["n"].sum()),
                  bool(lo > 0), "95 % CI of the slope of survival rate vs lead above 0")
 
 
@@ -168,7 +168,7 @@ def strongest_survives(sweeps):
     n, k = int(curve["n"].sum()), int(curve["first"].sum())
     lo, hi = stats.wilson_interval(k, n)
     return Claim("the strongest constructed frequency always survives (Fig. 6 right)", "100 %",
-                 f"{k / n:.1%}", _ci(lo, hi, ".1%"), n, bool(k / n >= 0.95), "survival rate >= 95 %")
+                 f"{k / n:.1%}", ci_text(lo, hi, ".1%"), n, bool(k / n >= 0.95), "survival rate >= 95 %")
 
 
 def _gradients(sweeps):
@@ -195,7 +195,7 @@ def svm(sweeps):
     result = gradient.svm_accuracy(table)
     return Claim("linear SVM on (gradient, initial signal) predicts survival (Fig. 7)", "83.8 %",
                  f"{result['accuracy']:.1%} (majority {result['baseline']:.1%})",
-                 _ci(result["lo"], result["hi"], ".1%"), result["n_test"],
+                 ci_text(result["lo"], result["hi"], ".1%"), result["n_test"],
                  bool(result["lo"] <= 0.838 <= result["hi"]), "CI contains 83.8 %")
 
 
@@ -221,7 +221,7 @@ def circularity_vs_d(sweeps):
         return None
     slope, lo, hi = stats.slope_interval(per_trial["d"], per_trial["c"])
     return Claim("mean circularity at init rises with d (Fig. 11 left)", "rises",
-                 f"slope {slope:+.3g} per unit d", _ci(lo, hi, "+.3g"), len(per_trial), bool(lo > 0),
+                 f"slope {slope:+.3g} per unit d", ci_text(lo, hi, "+.3g"), len(per_trial), bool(lo > 0),
                  "95 % CI of the slope above 0")
 
 
@@ -236,7 +236,7 @@ def ode_r2(method):
         mean, lo, hi = stats.t_interval(scores[f"{method}_r2_out"])
         inside = scores[f"{method}_r2_in"].mean()
         return Claim(f"linear ODE fits the first 1000 steps, {method} (held-out 20 %, Fig. 9)",
-                     "R² close to 1", f"{mean:.3f} (in-sample {inside:.3f})", _ci(lo, hi, ".3f"),
+                     "R² close to 1", f"{mean:.3f} (in-sample {inside:.3f})", ci_text(lo, hi, ".3f"),
                      len(scores), bool(mean >= 0.9), "mean held-out R² >= 0.9")
     check.__name__ = f"ode_r2_{method}"
     return check
@@ -252,7 +252,7 @@ def lotka_volterra_unstable(sweeps):
     lo, hi = stats.wilson_interval(diverged, n)
     return Claim("Lotka-Volterra form: R² ~ 1 in-sample but its rollout blows up (Sec. 4.2)", "blows up",
                  f"{diverged / n:.0%} of rollouts diverge (in-sample R² {scores['lv_r2_in'].mean():.3f})",
-                 _ci(lo, hi, ".0%"), n, bool(diverged / n > 0.5), "more than half diverge")
+                 ci_text(lo, hi, ".0%"), n, bool(diverged / n > 0.5), "more than half diverge")
 
 
 def ablation(sweeps):
@@ -293,5 +293,5 @@ def _plain(sweeps):
     return trials[plain]
 
 
-def _ci(lo, hi, fmt=".3g") -> str:
+def ci_text(lo, hi, fmt=".3g") -> str:
     return "" if pd.isna(lo) else f"[{lo:{fmt}}, {hi:{fmt}}]"

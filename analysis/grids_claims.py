@@ -17,9 +17,10 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from analysis import grids, stats
-from analysis.claims import Claim, _ci
+from analysis.claims import Claim, ci_text
 
 SWEEP = "grids_circles"
+PAPER = "Mușat 2024 (seed 003)"  # the paper-check section its rows go in
 ALPHA = 0.05  # the weight-decay effect: Fisher's exact test at this level
 
 
@@ -27,7 +28,7 @@ def _counts(table: pd.DataFrame, label: str) -> tuple[int, int, str]:
     """(count, n, "k/n = rate, CI") of one label."""
     k, n = int((table["structure"] == label).sum()), len(table)
     lo, hi = stats.wilson_interval(k, n)
-    return k, n, f"{label} {_ci(lo, hi, '.0%')}"
+    return k, n, f"{label} {ci_text(lo, hi, '.0%')}"
 
 
 def _occur(table: pd.DataFrame, what: str, paper: str) -> Claim:
@@ -53,7 +54,7 @@ def weight_decay_effect(table: pd.DataFrame, column: str, what: str) -> Claim | 
                  "changes it (direction not public)",
                  f"structured at wd 0: {a}/{len(zero)}; at wd {wd.max():g}: {b}/{len(top)} "
                  f"(circles {by['circle']}, grids {by['grid']}): {direction} with decay, {stats.p_text(pvalue)}",
-                 f"{_ci(lo[0], hi[0], '.0%')} vs {_ci(lo[1], hi[1], '.0%')}", len(zero) + len(top),
+                 f"{ci_text(lo[0], hi[0], '.0%')} vs {ci_text(lo[1], hi[1], '.0%')}", len(zero) + len(top),
                  bool(pvalue < ALPHA), f"Fisher's exact test of the structured share, wd 0 vs the largest, p < {ALPHA}")
 
 
@@ -70,4 +71,7 @@ def check(trials: pd.DataFrame, systems: pd.DataFrame | None = None, skipped: li
         sim = grids.simulation_structures(sims)
         rows += [_occur(sim, "simulation, this project's forces", "the simulation reproduces both"),
                  weight_decay_effect(sim, "weight_decay", "simulation")]
-    return [r for r in rows if r is not None]
+    rows = [r for r in rows if r is not None]
+    for row in rows:
+        row.source = PAPER
+    return rows

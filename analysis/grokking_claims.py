@@ -9,7 +9,7 @@ claims.Claim, or None when no data covers it.
 from __future__ import annotations
 
 from analysis import grokking_data, grokking_figures, grokking_regions, phases, stats
-from analysis.claims import Claim, _ci, run_checks
+from analysis.claims import Claim, ci_text, run_checks
 from circle_survival import effective_theory
 
 PAPER = "Liu et al. 2022 (seed 002)"
@@ -51,7 +51,7 @@ def phase_regions(figure: str):
         return Claim(f"phase regions of Fig. {figure[3:]} ({len(said)} of {len(cells)} cells with a reported phase)",
                      "as reported (facts file)", f"{share:.0%} of trials; majority agrees in "
                      f"{int(said['majority_agrees'].sum())} of {len(said)} cells ({majority:.0%})",
-                     _ci(lo, hi, ".0%"), n, bool(majority >= MAJORITY_AGREES),
+                     ci_text(lo, hi, ".0%"), n, bool(majority >= MAJORITY_AGREES),
                      f"the majority phase is the reported one in >= {MAJORITY_AGREES:.0%} of cells with one "
                      f"(per cell below)", detail=cell_grid(cells, figure))
     check.__name__ = f"phase_regions_{figure}"
@@ -92,13 +92,13 @@ def rqi_steps_fall(sweeps):
     if done["train_frac"].nunique() < 2 or len(done) < 3:
         return Claim("steps to RQI > 0.95 fall with training fraction (Fig. 4b)",
                      "none at <= 0.36; 3 of 3 at >= 0.82 in ~830-1270 steps",
-                     f"{reached}; share rises: slope {rate:+.3g}", _ci(rlo, rhi, "+.3g"), len(reach),
+                     f"{reached}; share rises: slope {rate:+.3g}", ci_text(rlo, rhi, "+.3g"), len(reach),
                      bool(rlo > 0), "too few runs reach it at two fractions: 95 % CI of the slope of the "
                                      "share reaching it against training fraction above 0")
     slope, lo, hi = stats.slope_interval(done["train_frac"], done["step"])
     return Claim("steps to RQI > 0.95 fall with training fraction (Fig. 4b)",
                  "none at <= 0.36; 3 of 3 at >= 0.82 in ~830-1270 steps",
-                 f"{reached}; slope {slope:+.3g} steps per unit fraction", _ci(lo, hi, "+.3g"), len(done),
+                 f"{reached}; slope {slope:+.3g} steps per unit fraction", ci_text(lo, hi, "+.3g"), len(done),
                  bool(hi < 0), "95 % CI of the slope of steps (runs that reach it) against training fraction below 0")
 
 

@@ -11,8 +11,9 @@ estimated time first, from a one-second measurement of this machine's speed. Eac
 working directory (jobs under DIR/multirun/NAME-SCALE/, its log in DIR/logs/NAME.log),
 --parallel sweeps at once, largest first; within a sweep the jobs run in order, so fig12's
 ablations find its unablated job. Complete jobs are skipped and interrupted ones resume
-from their checkpoints: after a crash or Ctrl-C (or `kill -INT -- -PGID` of a background
-run), rerun the same command.
+from their checkpoints: after a crash or Ctrl-C, or `kill -TERM -- -PGID` of a background
+run (a shell starts background commands with SIGINT ignored, so -INT does nothing there;
+every job checkpoints on SIGTERM), rerun the same command.
 
 Not `hydra/launcher=processes`: submitit's local executor starts every job of a sweep at
 once, with no limit, where two cores want two.
