@@ -1,11 +1,12 @@
 """OmegaConf resolvers of conf/ and sweeps/: `${cs_or:...}`, `${cs_scale:...}`, `${cs_with:...}`,
-`${cs_swept:...}`.
+`${cs_swept:...}`, `${cs_logspace:...}`.
 
 Registered on import. hydra_setup imports this module (with the ConfigStore and the named
 sweeps); circle_survival.simulate imports it alone, as its config has no `sweep` group.
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,16 @@ def swept_values(sweep: str, key: str, *, _root_: DictConfig) -> list[Any]:
     return [job[0].split("=", 1)[1] for job in sweep_jobs([f"{key}={value}"])]
 
 
+def logspace(low: float, high: float, n: int) -> list[float]:
+    """`${cs_logspace:1e-5,1e-2,16}`: n values from low to high, evenly spaced in log, to 6
+    significant digits (seed 002's grids: 10^(-5 + 0.2 i))."""
+    if n < 2 or not 0 < low < high:
+        raise ConfigError(f"${{cs_logspace:LOW,HIGH,N}} needs 0 < LOW < HIGH and N >= 2; got {low}, {high}, {n}")
+    step = (math.log10(high) - math.log10(low)) / (n - 1)
+    return [float(f"{10 ** (math.log10(low) + i * step):.6g}") for i in range(n)]
+
+
+OmegaConf.register_new_resolver("cs_logspace", logspace, replace=True)
 OmegaConf.register_new_resolver("cs_scale", by_scale, replace=True)
 OmegaConf.register_new_resolver("cs_swept", swept_values, replace=True)
 OmegaConf.register_new_resolver("cs_with", with_override, replace=True)
