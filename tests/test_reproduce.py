@@ -25,8 +25,7 @@ def test_dry_run_prints_the_plan_only(tmp_path, capsys):
     assert reproduce.main(["--out", str(tmp_path / "out"), "--dry-run", "--ms-per-step", "4"]) == 0
     out = capsys.readouterr().out
     assert "at 4 ms per model-step" in out
-    assert all(f"
-{name} " in out for name in sweeps.names(forms=False))
+    assert all(f"\n{name} " in out for name in sweeps.names(forms=False))
     assert "fig10_onejob" not in out  # fig10 once, in its own form
     assert not (tmp_path / "out").exists()
 
