@@ -363,7 +363,7 @@ class TrainSchema(TrainConfig):
 def option(group: str, kind: Any) -> type:
     """The dataclass of option `kind` of config group `group`; ConfigError if none."""
     options = GROUPS[group]
-    _check(kind in options, f"{group}.kind", kind, f"one of {list(options)}")
+    check(kind in options, f"{group}.kind", kind, f"one of {list(options)}")
     return options[kind]
 
 
@@ -394,7 +394,8 @@ def known_leaves() -> dict[str, Any]:
     return out
 
 
-def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
+def check(ok: bool, key: str, value: Any, allowed: str) -> None:
+    """ConfigError naming key, value and what is allowed, unless ok."""
     if not ok:
         raise ConfigError(f"invalid config: {key}={value!r}; allowed: {allowed}")
 
@@ -402,48 +403,48 @@ def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
 def validate(cfg: TrainConfig) -> None:
     """Raise ConfigError (one line: key, value, allowed range) for the first bad value."""
     for key, value in leaves(cfg).items():  # inf and nan pass every comparison below
-        _check(not isinstance(value, float) or math.isfinite(value), key, value, "a finite number")
-    _check(cfg.p >= 3, "p", cfg.p, "an integer >= 3")
-    _check(cfg.d >= 1, "d", cfg.d, "an integer >= 1")
-    _check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
-    _check(cfg.trials >= 1, "trials", cfg.trials, "an integer >= 1")
-    _check(cfg.trial_offset >= 0, "trial_offset", cfg.trial_offset, "an integer >= 0")
-    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
-    _check(cfg.init_seed >= 0, "init_seed", cfg.init_seed, "an integer >= 0")
+        check(not isinstance(value, float) or math.isfinite(value), key, value, "a finite number")
+    check(cfg.p >= 3, "p", cfg.p, "an integer >= 3")
+    check(cfg.d >= 1, "d", cfg.d, "an integer >= 1")
+    check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
+    check(cfg.trials >= 1, "trials", cfg.trials, "an integer >= 1")
+    check(cfg.trial_offset >= 0, "trial_offset", cfg.trial_offset, "an integer >= 0")
+    check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
+    check(cfg.init_seed >= 0, "init_seed", cfg.init_seed, "an integer >= 0")
     unknown = [v for v in cfg.vary if v not in PARTS]
-    _check(not unknown and len(set(cfg.vary)) == len(cfg.vary), "vary", list(cfg.vary),
+    check(not unknown and len(set(cfg.vary)) == len(cfg.vary), "vary", list(cfg.vary),
            f"a subset of {list(PARTS)}, each part once")
-    _check(0 < cfg.train_frac < 1, "train_frac", cfg.train_frac, "a number in (0, 1)")
+    check(0 < cfg.train_frac < 1, "train_frac", cfg.train_frac, "a number in (0, 1)")
     _validate_task(cfg)
     _validate_loss(cfg.loss)
-    _check(cfg.dtype in DTYPES, "dtype", cfg.dtype, f"one of {list(DTYPES)}")
-    _check(cfg.device in DEVICES, "device", cfg.device, f"one of {list(DEVICES)}")
-    _check(cfg.progress in ("auto", "bar", "lines", "off"), "progress", cfg.progress,
+    check(cfg.dtype in DTYPES, "dtype", cfg.dtype, f"one of {list(DTYPES)}")
+    check(cfg.device in DEVICES, "device", cfg.device, f"one of {list(DEVICES)}")
+    check(cfg.progress in ("auto", "bar", "lines", "off"), "progress", cfg.progress,
            "one of ['auto', 'bar', 'lines', 'off']")
-    _check(cfg.block_trials >= 0, "block_trials", cfg.block_trials, "an integer >= 0 (0 = auto)")
-    _check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
-    _check(cfg.checkpoint_every >= 0, "checkpoint_every", cfg.checkpoint_every,
+    check(cfg.block_trials >= 0, "block_trials", cfg.block_trials, "an integer >= 0 (0 = auto)")
+    check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
+    check(cfg.checkpoint_every >= 0, "checkpoint_every", cfg.checkpoint_every,
            "seconds >= 0 (0 = never)")
-    _check(cfg.backward in BACKWARDS, "backward", cfg.backward, f"one of {list(BACKWARDS)}")
+    check(cfg.backward in BACKWARDS, "backward", cfg.backward, f"one of {list(BACKWARDS)}")
     _validate_model(cfg.model)
     _validate_optimizer(cfg.optimizer)
     _validate_grid(cfg)
-    _check(cfg.log.dense_steps >= 0, "log.dense_steps", cfg.log.dense_steps, "an integer >= 0")
-    _check(cfg.log.every >= 1, "log.every", cfg.log.every, "an integer >= 1")
-    _check(0 < cfg.log.acc_threshold <= 1, "log.acc_threshold", cfg.log.acc_threshold,
+    check(cfg.log.dense_steps >= 0, "log.dense_steps", cfg.log.dense_steps, "an integer >= 0")
+    check(cfg.log.every >= 1, "log.every", cfg.log.every, "an integer >= 1")
+    check(0 < cfg.log.acc_threshold <= 1, "log.acc_threshold", cfg.log.acc_threshold,
            "a number in (0, 1]")
-    _check(cfg.circles.rule in CIRCLE_RULES, "circles.rule", cfg.circles.rule,
+    check(cfg.circles.rule in CIRCLE_RULES, "circles.rule", cfg.circles.rule,
            f"one of {list(CIRCLE_RULES)}")
-    _check(cfg.circles.threshold > 0, "circles.threshold", cfg.circles.threshold,
+    check(cfg.circles.threshold > 0, "circles.threshold", cfg.circles.threshold,
            "a number > 0 (at or below 0 every frequency would survive)")
-    _check(cfg.scale in SCALES, "scale", cfg.scale, f"one of {list(SCALES)}")
-    _check(cfg.snapshots.every >= 0, "snapshots.every", cfg.snapshots.every,
+    check(cfg.scale in SCALES, "scale", cfg.scale, f"one of {list(SCALES)}")
+    check(cfg.snapshots.every >= 0, "snapshots.every", cfg.snapshots.every,
            "an integer >= 0 (0 = off)")
-    _check(all(s >= 0 for s in cfg.snapshots.steps), "snapshots.steps", list(cfg.snapshots.steps),
+    check(all(s >= 0 for s in cfg.snapshots.steps), "snapshots.steps", list(cfg.snapshots.steps),
            "a list of integers >= 0")
     _validate_perturbation(cfg.perturbation, cfg.p)
     _validate_stop(cfg.stop)
-    _check(cfg.stop.kind == "never" or not cfg.sweep or cfg.sweep in SETTLED_SWEEPS, "stop.kind",
+    check(cfg.stop.kind == "never" or not cfg.sweep or cfg.sweep in SETTLED_SWEEPS, "stop.kind",
            cfg.stop.kind, f"'never' in sweep {cfg.sweep}, whose figure uses whole trajectories or "
            f"final parameters (stop=settled is for {', '.join(SETTLED_SWEEPS)})")
 
@@ -459,31 +460,31 @@ def _validate_task(cfg: TrainConfig) -> None:
     option("task", cfg.task.kind)
     n = cfg.task.n_pairs(cfg.p)
     count = getattr(cfg.task, "train_count", 0)
-    _check(0 <= count < n, "task.train_count", count,
+    check(0 <= count < n, "task.train_count", count,
            f"0 (use train_frac) or an integer in 1..{n - 1} (p={cfg.p}: {n} pairs)")
     if not count:
-        _check(0 < train_size(cfg) < n, "train_frac", cfg.train_frac,
+        check(0 < train_size(cfg) < n, "train_frac", cfg.train_frac,
                f"a fraction leaving at least one train and one test pair of the {n}")
 
 
 def _validate_loss(lc: LossConfig) -> None:
     option("loss", lc.kind)
     if isinstance(lc, CrossEntropyConfig):
-        _check(lc.scale > 0, "loss.scale", lc.scale, "a number > 0 (the loss is divided by it)")
+        check(lc.scale > 0, "loss.scale", lc.scale, "a number > 0 (the loss is divided by it)")
     if isinstance(lc, MSEConfig):
-        _check(lc.target_dim >= 1, "loss.target_dim", lc.target_dim, "an integer >= 1")
+        check(lc.target_dim >= 1, "loss.target_dim", lc.target_dim, "an integer >= 1")
 
 
 def _validate_model(mc: ModelConfig) -> None:
     option("model", mc.kind)
-    _check(mc.embedding_init in EMBEDDING_INITS, "model.embedding_init", mc.embedding_init,
+    check(mc.embedding_init in EMBEDDING_INITS, "model.embedding_init", mc.embedding_init,
            f"one of {list(EMBEDDING_INITS)}")
-    _check(mc.embedding_scale > 0, "model.embedding_scale", mc.embedding_scale, "a number > 0")
-    _check(mc.width >= 1, "model.width", mc.width, "an integer >= 1")
-    _check(mc.mlp_init in MLP_INITS, "model.mlp_init", mc.mlp_init, f"one of {list(MLP_INITS)}")
+    check(mc.embedding_scale > 0, "model.embedding_scale", mc.embedding_scale, "a number > 0")
+    check(mc.width >= 1, "model.width", mc.width, "an integer >= 1")
+    check(mc.mlp_init in MLP_INITS, "model.mlp_init", mc.mlp_init, f"one of {list(MLP_INITS)}")
     if isinstance(mc, SumMLPConfig):
-        _check(mc.depth >= 1, "model.depth", mc.depth, "an integer >= 1 (hidden layers)")
-        _check(mc.activation in ACTIVATIONS, "model.activation", mc.activation,
+        check(mc.depth >= 1, "model.depth", mc.depth, "an integer >= 1 (hidden layers)")
+        check(mc.activation in ACTIVATIONS, "model.activation", mc.activation,
                f"one of {list(ACTIVATIONS)}")
 
 
@@ -491,12 +492,12 @@ def _validate_optimizer(o: OptimizerConfig, source: str = "optimizer.") -> None:
     """`source` names the keys in messages: "optimizer." or, for a grid's values, "grid.optimizer."."""
     option("optimizer", o.kind)
     for prefix, rate in rates(o).items():
-        _check(rate.lr > 0, f"{source}{prefix}lr", rate.lr, "a number > 0")
-        _check(rate.weight_decay >= 0, f"{source}{prefix}weight_decay", rate.weight_decay,
+        check(rate.lr > 0, f"{source}{prefix}lr", rate.lr, "a number > 0")
+        check(rate.weight_decay >= 0, f"{source}{prefix}weight_decay", rate.weight_decay,
                "a number >= 0")
-    _check(0 <= o.beta1 < 1, "optimizer.beta1", o.beta1, "a number in [0, 1)")
-    _check(0 <= o.beta2 < 1, "optimizer.beta2", o.beta2, "a number in [0, 1)")
-    _check(o.eps > 0, "optimizer.eps", o.eps, "a number > 0")
+    check(0 <= o.beta1 < 1, "optimizer.beta1", o.beta1, "a number in [0, 1)")
+    check(0 <= o.beta2 < 1, "optimizer.beta2", o.beta2, "a number in [0, 1)")
+    check(o.eps > 0, "optimizer.eps", o.eps, "a number > 0")
 
 
 def grid_values(cfg: TrainConfig) -> dict[str, list[float]]:
@@ -509,29 +510,29 @@ def _validate_grid(cfg: TrainConfig) -> None:
     keys = [f"optimizer.{prefix}{name}" for prefix in rates(cfg.optimizer)
             for name in ("lr", "weight_decay")]
     for key, values in grid_values(cfg).items():
-        _check(key in keys, f"grid.{key}", values,
+        check(key in keys, f"grid.{key}", values,
                f"grid keys of optimizer={cfg.optimizer.kind}: {', '.join('grid.' + k for k in keys)}")
-        _check(len(values) > 0, f"grid.{key}", values, "a non-empty list of values")
-        _check(len(set(values)) == len(values), f"grid.{key}", values, "distinct values")
+        check(len(values) > 0, f"grid.{key}", values, "a non-empty list of values")
+        check(len(set(values)) == len(values), f"grid.{key}", values, "distinct values")
         for value in values:  # the optimizer's own range, key by key
             o = copy.deepcopy(cfg.optimizer)
             *path, name = key.split(".")[1:]
             setattr(functools.reduce(getattr, path, o), name, value)
-            _check(math.isfinite(value), f"grid.{key}", values, "finite numbers")
+            check(math.isfinite(value), f"grid.{key}", values, "finite numbers")
             _validate_optimizer(o, source="grid.optimizer.")
 
 
 def _validate_stop(sc: StopConfig) -> None:
-    _check(sc.kind in STOP_KINDS, "stop.kind", sc.kind, f"one of {list(STOP_KINDS)}")
+    check(sc.kind in STOP_KINDS, "stop.kind", sc.kind, f"one of {list(STOP_KINDS)}")
     if sc.kind == "never":  # a rule's key given without the rule is a mistake, not ignored
         for key, value in leaves(sc).items():
-            _check(key == "kind" or value == getattr(StopConfig(), key), f"stop.{key}", value,
+            check(key == "kind" or value == getattr(StopConfig(), key), f"stop.{key}", value,
                    "only with stop=settled (stop is never)")
-    _check(sc.after >= 0, "stop.after", sc.after, "an integer >= 0")
-    _check(sc.window >= 0, "stop.window", sc.window, "an integer >= 0")
-    _check(sc.decay_times >= 0, "stop.decay_times", sc.decay_times, "a number >= 0")
-    _check(sc.alive >= 1, "stop.alive", sc.alive, "a number >= 1 (a multiple of the threshold)")
-    _check(0 <= sc.dead <= 1, "stop.dead", sc.dead, "a number in [0, 1] (a multiple of the threshold)")
+    check(sc.after >= 0, "stop.after", sc.after, "an integer >= 0")
+    check(sc.window >= 0, "stop.window", sc.window, "an integer >= 0")
+    check(sc.decay_times >= 0, "stop.decay_times", sc.decay_times, "a number >= 0")
+    check(sc.alive >= 1, "stop.alive", sc.alive, "a number >= 1 (a multiple of the threshold)")
+    check(0 <= sc.dead <= 1, "stop.dead", sc.dead, "a number in [0, 1] (a multiple of the threshold)")
 
 
 def _validate_perturbation(pc: PerturbationConfig, p: int) -> None:
@@ -539,26 +540,26 @@ def _validate_perturbation(pc: PerturbationConfig, p: int) -> None:
     half = p // 2  # frequencies 1..p//2 are the distinct circles
     if isinstance(pc, (ScalePerturbation, KeepPerturbation)):
         ks = list(pc.ks)
-        _check(all(1 <= k <= half for k in ks) and len(set(ks)) == len(ks), "perturbation.ks", ks,
+        check(all(1 <= k <= half for k in ks) and len(set(ks)) == len(ks), "perturbation.ks", ks,
                f"distinct integers in 1..{half} (p={p})")
     if isinstance(pc, ScalePerturbation):
-        _check(bool(ks), "perturbation.ks", ks, f"at least one frequency in 1..{half} to scale")
-        _check(pc.alpha > 0, "perturbation.alpha", pc.alpha, "a number > 0")
+        check(bool(ks), "perturbation.ks", ks, f"at least one frequency in 1..{half} to scale")
+        check(pc.alpha > 0, "perturbation.alpha", pc.alpha, "a number > 0")
     if isinstance(pc, KeepPerturbation):
-        _check(0 <= pc.random <= half, "perturbation.random", pc.random, f"an integer in 0..{half} (p={p})")
-        _check(0 <= pc.top <= half, "perturbation.top", pc.top, f"an integer in 0..{half} (p={p})")
+        check(0 <= pc.random <= half, "perturbation.random", pc.random, f"an integer in 0..{half} (p={p})")
+        check(0 <= pc.top <= half, "perturbation.top", pc.top, f"an integer in 0..{half} (p={p})")
         chosen = [bool(ks), pc.random > 0, pc.top > 0]
-        _check(sum(chosen) == 1, "perturbation.kind", pc.kind,
+        check(sum(chosen) == 1, "perturbation.kind", pc.kind,
                "keep with exactly one of perturbation.ks (a list), perturbation.random > 0, "
                f"perturbation.top > 0 (given ks={ks}, random={pc.random}, top={pc.top})")
         if pc.top > 0:
-            _check(bool(pc.source), "perturbation.source", pc.source,
+            check(bool(pc.source), "perturbation.source", pc.source,
                    "the directory of a complete job (needed by perturbation.top)")
     if isinstance(pc, ConstructPerturbation):
-        _check(half >= 2, "p", p, "an integer >= 4 (construct needs two frequencies)")
-        _check(pc.scale > 0, "perturbation.scale", pc.scale, "a number > 0")
-        _check(pc.eps >= 0, "perturbation.eps", pc.eps, "a number >= 0")
-        _check(0 <= pc.r <= 1, "perturbation.r", pc.r, "a number in [0, 1]")
+        check(half >= 2, "p", p, "an integer >= 4 (construct needs two frequencies)")
+        check(pc.scale > 0, "perturbation.scale", pc.scale, "a number > 0")
+        check(pc.eps >= 0, "perturbation.eps", pc.eps, "a number >= 0")
+        check(0 <= pc.r <= 1, "perturbation.r", pc.r, "a number in [0, 1]")
 
 
 def leaves(cfg: Any, prefix: str = "") -> dict[str, Any]:

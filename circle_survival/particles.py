@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .config import SCALES, ConfigError
+from .config import SCALES, check
 from .data import split
 
 
@@ -58,29 +58,24 @@ class SimulateConfig:
 RUNTIME = ("force", "threads")
 
 
-def _check(ok: bool, key: str, value, allowed: str) -> None:
-    if not ok:
-        raise ConfigError(f"invalid config: {key}={value!r}; allowed: {allowed}")
-
-
 def validate(cfg: SimulateConfig) -> None:
     """Raise ConfigError (one line: key, value, allowed range) for the first bad value."""
     for key in ("lr", "weight_decay", "train_frac", "init_scale"):
         value = getattr(cfg, key)
-        _check(math.isfinite(value), key, value, "a finite number")
-    _check(cfg.p >= 3, "p", cfg.p, "an integer >= 3")
-    _check(cfg.d >= 1, "d", cfg.d, "an integer >= 1")
-    _check(cfg.systems >= 1, "systems", cfg.systems, "an integer >= 1")
-    _check(cfg.system_offset >= 0, "system_offset", cfg.system_offset, "an integer >= 0")
-    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
-    _check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
-    _check(cfg.lr > 0, "lr", cfg.lr, "a number > 0")
-    _check(cfg.weight_decay >= 0, "weight_decay", cfg.weight_decay, "a number >= 0")
-    _check(0 < cfg.train_frac <= 1, "train_frac", cfg.train_frac, "a number in (0, 1]")
-    _check(cfg.init_scale > 0, "init_scale", cfg.init_scale, "a number > 0")
-    _check(cfg.every >= 1, "every", cfg.every, "an integer >= 1")
-    _check(cfg.scale in SCALES, "scale", cfg.scale, f"one of {list(SCALES)}")
-    _check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
+        check(math.isfinite(value), key, value, "a finite number")
+    check(cfg.p >= 3, "p", cfg.p, "an integer >= 3")
+    check(cfg.d >= 1, "d", cfg.d, "an integer >= 1")
+    check(cfg.systems >= 1, "systems", cfg.systems, "an integer >= 1")
+    check(cfg.system_offset >= 0, "system_offset", cfg.system_offset, "an integer >= 0")
+    check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
+    check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
+    check(cfg.lr > 0, "lr", cfg.lr, "a number > 0")
+    check(cfg.weight_decay >= 0, "weight_decay", cfg.weight_decay, "a number >= 0")
+    check(0 < cfg.train_frac <= 1, "train_frac", cfg.train_frac, "a number in (0, 1]")
+    check(cfg.init_scale > 0, "init_scale", cfg.init_scale, "a number > 0")
+    check(cfg.every >= 1, "every", cfg.every, "an integer >= 1")
+    check(cfg.scale in SCALES, "scale", cfg.scale, f"one of {list(SCALES)}")
+    check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
 
 
 def flatten(cfg: SimulateConfig) -> dict:
@@ -112,7 +107,8 @@ def seen_weights(cfg: SimulateConfig, quads: np.ndarray, systems: np.ndarray) ->
         if cfg.train_frac >= 1:
             seen[:] = True
         else:
-            train, _ = split(cfg.p, cfg.train_frac, _generator(cfg, int(system), 1))
+            n = cfg.p * cfg.p  # mod_add's ordered pairs, split as the trainer splits them
+            train, _ = split(n, int(n * cfg.train_frac), _generator(cfg, int(system), 1))
             seen[train // cfg.p, train % cfg.p] = True
         seen = seen | seen.T  # an unordered pair is seen in either order
         out[row] = (seen[q[:, 0], q[:, 1]] & seen[q[:, 2], q[:, 3]]).double()
