@@ -120,8 +120,8 @@ def test_sample_pairs_and_quadruples_name_the_same_parallelograms():
 
 def test_present_in_chunks_matches_the_direct_formula():
     # d = 5000 puts the 1014 parallelograms of p = 13 (ordered pairs, mod p) in two chunks
-    from circle_survival.data import all_pairs
-    a, b, y = all_pairs(13)
+    from circle_survival.data import pairs
+    a, b, y = pairs("mod_add", 13)
     quads = quadruples(a, b, y)
     # 13 labels of 13 ordered pairs each: C(13, 2) pairs of samples per label, less the
     # (a, b) ~ (b, a) pairs (78 in all), which say nothing about E and are left out
