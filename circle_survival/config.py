@@ -48,6 +48,13 @@ class ConfigError(CompactHydraException, ValueError):
     """A config value out of range; Hydra prints its message as one line."""
 
 
+class SweepFailed(CompactHydraException):
+    """Some jobs of a sweep failed; the message lists them. Raised by the launchers
+    (hydra_plugins/circle_survival_launcher), reported by train.py. Here, not in sweeps.py:
+    the launcher plugin, which Hydra imports in every app, must not import hydra_setup,
+    whose `sweep` config group would take `sweep=NAME` from simulate's command line."""
+
+
 @dataclass
 class TaskConfig:
     """The data set (circle_survival.data): one subclass per option of group `task`.

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
 from . import grid
@@ -42,10 +41,6 @@ ORDER = ("fig2", "fig3", "fig4", "fig5_top", "fig5_bottom", "fig6_left", "fig6_m
 # assumes each trial stops then, or as soon as its rule allows, whichever is later.
 SETTLED_MEAN_STEPS = 4000
 
-
-class SweepFailed(CompactHydraException):
-    """Some jobs of a sweep failed; the message lists them. Raised by the launchers
-    (hydra_plugins/circle_survival_launcher), reported by train.py."""
 
 
 @dataclass

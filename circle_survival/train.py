@@ -28,7 +28,7 @@ from .hydra_compat import register_plugins
 from .hydra_setup import SWEEPS_DIR
 from .job import CHECKPOINT, Interrupted, JobRunning, ResultsNotWritten, oserror_text, run_job
 from .rejected import discard_leftovers
-from .sweeps import SweepFailed
+from .config import SweepFailed
 
 log = logging.getLogger("circle_survival")
 

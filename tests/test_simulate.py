@@ -65,3 +65,12 @@ def test_bad_value_is_one_line_and_leaves_nothing(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == "error: invalid config: train_frac=2.0; allowed: a number in (0, 1]"
     assert not (tmp_path / "simulations").exists()
+
+
+def test_sweep_names_a_group_from_the_repository_root(tmp_path):
+    # From the checkout's root (README's commands), Hydra imports the launcher plugin in
+    # hydra_plugins/; were `sweep` a config group there, `sweep=NAME` would be refused.
+    done = run(ROOT, "sweep=mine", "systems=2", "steps=3", "every=3", "threads=1",
+               f"hydra.run.dir={tmp_path / 'job'}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert pq.read_table(tmp_path / "job" / "systems.parquet").column("sweep").to_pylist() == ["mine", "mine"]

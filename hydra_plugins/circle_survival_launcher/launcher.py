@@ -28,7 +28,7 @@ from circle_survival.hydra_compat import (BasicLauncher, job_error, set_hydra_co
                                           submitit_executor, submitit_job_args)
 from circle_survival.job import is_complete
 from circle_survival.rejected import discard_leftovers
-from circle_survival.sweeps import SweepFailed
+from circle_survival.config import SweepFailed
 
 log = logging.getLogger(__name__)
 REPORT = "failed_jobs.txt"
