@@ -5,11 +5,13 @@
     python analysis/report.py repro --out repro/report               # then: the report page
     python -m circle_survival.reproduce fig7 --out t -- steps=12      # some sweeps; overrides after --
 
-Prints each sweep's model-steps at that scale (overrides after -- not counted) and an
-estimated time first, from a one-second measurement of this machine's speed. Each sweep runs as
+Prints each sweep's model-steps at that scale (overrides after -- not counted), the jobs
+already complete in DIR, and an estimated time for the rest first, from a one-second
+measurement of this machine's speed at p = 59, d = 128 (so seed 002's and seed 003's far
+smaller models are overpriced, several-fold). Each sweep runs as
 ``python -m circle_survival.train -m +sweep=NAME scale=SCALE threads=1`` with DIR as its
 working directory (jobs under DIR/multirun/NAME-SCALE/, its log in DIR/logs/NAME.log),
---parallel sweeps at once, largest first; within a sweep the jobs run in order, so fig12's
+--parallel sweeps at once, largest first (--smallest-first: the other way); within a sweep the jobs run in order, so fig12's
 ablations find its unablated job. Complete jobs are skipped and interrupted ones resume
 from their checkpoints: after a crash or Ctrl-C, or `kill -TERM -- -PGID` of a background
 run (a shell starts background commands with SIGINT ignored, so -INT does nothing there;
@@ -51,23 +53,36 @@ def measure_ms_per_step(steps: int = 40) -> float:
     return (times[-1] - times[9]) / (len(times) - 10) / cfg.trials * 1000
 
 
-def plan(names: list[str], scale: str, parallel: int, ms: float) -> tuple[str, list[str]]:
+def complete_jobs(out: Path, name: str, scale: str) -> int:
+    """Jobs of sweep `name` already finished under `out` (trials.parquet is a complete
+    job's last file), so a resumed run's estimate leaves them out."""
+    folder = out / "multirun" / (name if scale == "paper" else f"{name}-{scale}")
+    return sum(1 for _ in folder.glob("*/trials.parquet"))
+
+
+def plan(names: list[str], scale: str, parallel: int, ms: float,
+         out: Path | None = None, smallest_first: bool = False) -> tuple[str, list[str]]:
     """The table printed before starting, and the sweeps in launch order (largest first,
-    each to the least loaded of `parallel` slots, which also gives the time estimate)."""
+    or smallest first, each to the least loaded of `parallel` slots, which also gives the
+    time estimate).
+    With `out`, the jobs complete there are counted as done: a sweep's model-steps to run
+    shrink by its share of complete jobs (checkpoints of unfinished ones not counted)."""
     sizes = {name: sweeps.size(name, scale) for name in names}
-    order = sorted(names, key=lambda n: -sizes[n].steps_to_run)
+    done = {name: min(complete_jobs(out, name, scale), sizes[name].jobs) if out else 0 for name in names}
+    left = {name: round(sizes[name].steps_to_run * (1 - done[name] / sizes[name].jobs)) for name in names}
+    order = sorted(names, key=lambda n: left[n] if smallest_first else -left[n])
     slots = [0] * parallel
     for name in order:
-        slots[slots.index(min(slots))] += sizes[name].steps_to_run
-    rows = [("sweep", "jobs", "trials", "model-steps", "to run (stop=settled: estimate)")]
+        slots[slots.index(min(slots))] += left[name]
+    rows = [("sweep", "jobs", "done", "trials", "model-steps", "to run (stop=settled: estimate)")]
     for name in order:
         s = sizes[name]
-        rows.append((name, f"{s.jobs}", f"{s.trials:,}", f"{s.model_steps:,}",
-                     f"{s.steps_to_run:,}" + (" (settled)" if s.stops_settled else "")))
-    rows.append(("all", f"{sum(s.jobs for s in sizes.values())}",
+        rows.append((name, f"{s.jobs}", f"{done[name]}", f"{s.trials:,}", f"{s.model_steps:,}",
+                     f"{left[name]:,}" + (" (settled)" if s.stops_settled and left[name] else "")))
+    rows.append(("all", f"{sum(s.jobs for s in sizes.values())}", f"{sum(done.values())}",
                  f"{sum(s.trials for s in sizes.values()):,}",
                  f"{sum(s.model_steps for s in sizes.values()):,}",
-                 f"{sum(s.steps_to_run for s in sizes.values()):,}"))
+                 f"{sum(left.values()):,}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]
@@ -118,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ms-per-step", type=float, default=None,
                         help="milliseconds per model-step, for the time estimate only "
                              "(default: measured on this machine in about a second)")
+    parser.add_argument("--smallest-first", action="store_true",
+                        help="start the smallest sweeps first: a run stopped early has more "
+                             "figures complete (default: largest first, which ends soonest)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
     argv = sys.argv[1:] if argv is None else argv
     # Everything after `--` is Hydra's, split off by hand: argparse would let the sweep
@@ -132,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.parallel < 1:
         parser.error("--parallel must be at least 1")
     ms = args.ms_per_step if args.ms_per_step is not None else measure_ms_per_step()
-    text, order = plan(args.names or sweeps.names(forms=False), args.scale, args.parallel, ms)
+    text, order = plan(args.names or sweeps.names(forms=False), args.scale, args.parallel, ms,
+                       args.out, args.smallest_first)
     print(text, flush=True)
     if args.dry_run:
         return 0

@@ -38,3 +38,20 @@ def test_runs_a_sweep_in_out_and_a_rerun_skips_it(tmp_path, capsys):
     assert reproduce.main(args) == 0
     assert "outputs complete, skipping" in (tmp_path / "logs" / "fig7.log").read_text()
     assert "fig7: done" in capsys.readouterr().out
+
+
+def test_the_plan_counts_jobs_complete_in_out_as_done(tmp_path):
+    for d in ("d=16", "d=50"):  # two of fig4's 8 laptop jobs complete, one only begun
+        (tmp_path / "multirun" / "fig4-laptop" / d).mkdir(parents=True)
+        (tmp_path / "multirun" / "fig4-laptop" / d / "trials.parquet").write_bytes(b"")
+    (tmp_path / "multirun" / "fig4-laptop" / "d=55").mkdir()
+    text, _ = reproduce.plan(["fig4"], "laptop", parallel=1, ms=1.0, out=tmp_path)
+    fig4 = text.splitlines()[1].split()
+    assert fig4[:3] == ["fig4", "8", "2"]
+    assert fig4[-1] == f"{480_000 * 6 // 8:,}"  # 30,000 steps x 2 trials x the 6 jobs left
+    assert "estimated time: 0.1 h" in text  # 360,000 ms
+
+
+def test_smallest_first_reverses_the_order():
+    _, order = reproduce.plan(["fig2", "fig7", "fig4"], "laptop", parallel=2, ms=1.0, smallest_first=True)
+    assert order == ["fig2", "fig7", "fig4"]  # 30,000, ~120,000 settled, 480,000
