@@ -130,6 +130,7 @@ def restricted(trials: pd.DataFrame, skipped=None) -> pd.DataFrame:
     Columns label ("1 circle", ... , "all"), step, loss, acc, and kept (the frequencies).
     """
     first = trials.iloc[:1]
+    restrict.check_supported(first.iloc[0])
     trial, p = int(first["trial"].iloc[0]), int(first["p"].iloc[0])
     params = _read(first, "params.parquet", None, skipped, filter=ds.field("trial") == trial)
     top = top_circles(first)

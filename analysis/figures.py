@@ -186,6 +186,10 @@ def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure:
     wanted = set(only or [*SWEEP_FIGURES, GRIDS_SWEEP, *FIGURES])
     tasks = []
     for group, part in groups.by_sweep(trials).items():
+        if not_modular(part) and wanted & set(SWEEP_FIGURES):
+            tasks.append(Task(f"{group}/circles", out / group / "circles",
+                              functools.partial(_refuse, not_modular(part)), []))
+            continue
         for name, draw in SWEEP_FIGURES.items():
             if name in wanted:
                 skipped = []
@@ -200,6 +204,17 @@ def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure:
         if name in wanted and (only or available(name, sweeps)):
             tasks.append(_paper(name, sweeps, out, where))
     return tasks
+
+
+def not_modular(trials: pd.DataFrame) -> str:
+    """Why these trials have no circles ("" if they do): circles are Fourier frequencies
+    mod p, so a group trained on another task (seed 002's task=add) has none to count."""
+    kinds = set(trials["task.kind"]) - {"mod_add"} if "task.kind" in trials else set()
+    return f"no circle figures: circles are frequencies mod p, and these jobs have task.kind={', '.join(sorted(kinds))}" if kinds else ""
+
+
+def _refuse(reason: str):
+    raise ValueError(reason)
 
 
 def _paper(name: str, sweeps, out: Path, where: str) -> Task:

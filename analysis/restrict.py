@@ -16,6 +16,23 @@ from scipy.special import expit
 from analysis import fourier
 
 
+# The job settings this forward pass is: the paper's model, modular addition, plain
+# cross-entropy (trials.parquet columns; `check_supported` refuses any other).
+SUPPORTED = {"model.kind": "mlp", "task.kind": "mod_add", "loss.kind": "cross_entropy"}
+
+
+def check_supported(trial: pd.Series) -> None:
+    """ValueError naming the setting if `trial` (a trials.parquet row) is a job this module's
+    forward pass would get wrong, e.g. task=add or loss=mse; columns absent are the defaults."""
+    wrong = [f"{k}={trial[k]}" for k, v in SUPPORTED.items() if k in trial and trial[k] != v]
+    if "loss.scale" in trial and trial["loss.scale"] not in (None, 1.0) and not pd.isna(trial["loss.scale"]):
+        wrong.append(f"loss.scale={trial['loss.scale']}")
+    if wrong:
+        raise ValueError(f"the restricted loss is computed for the paper's setting only "
+                         f"({', '.join(f'{k}={v}' for k, v in SUPPORTED.items())}, loss.scale=1); "
+                         f"job {trial.get('job', '?')} has {', '.join(wrong)}")
+
+
 def snapshots(params: pd.DataFrame) -> dict:
     """Arrays by (trial, step) and name, reshaped from the row-major `values` lists."""
     lengths = np.asarray(params["values"].list.len())

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import command, figures
+from analysis import command, figures, jobs
 
 REPO = Path(__file__).resolve().parents[2]
 in_git = pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
@@ -32,6 +32,15 @@ def test_draw_all_returns_what_was_drawn_and_why_not(trained, tmp_path):
     assert skipped == []
     drawn, not_drawn = figures.draw_all([root], out, figure="fig7")
     assert [(path.name, title.split(":")[0]) for path, title in drawn] == [("fig7.png", "Fig 7")]
+
+
+def test_a_group_of_another_task_gets_a_reason_not_circle_figures(trained, tmp_path):
+    trials, _ = jobs.load_or_exit([trained.copy(tmp_path / "runs", d=8)])
+    tasks = figures.plan(trials.assign(**{"task.kind": "add"}), tmp_path / "figs")
+    assert [t.name for t in tasks] == ["adhoc/circles"]
+    outcome = figures.run(tasks[0])
+    assert not outcome.paths
+    assert "circles are frequencies mod p, and these jobs have task.kind=add" in outcome.text
 
 
 def test_figure_draws_a_paper_figure_from_any_jobs(trained, tmp_path, capsys):

@@ -56,3 +56,15 @@ def test_snapshots_reshape_row_major_and_restriction_to_all_is_identity():
     assert curves.query("label == 'all'")["loss"].tolist() == pytest.approx([full_loss, full_loss])
     one = restrict.evaluate(w, fourier.keep_frequencies(w["E"], [2]))[0]
     assert curves.query("label == 'one'")["loss"].tolist() == pytest.approx([one, one])
+
+
+@pytest.mark.parametrize("setting", [{"task.kind": "add"}, {"loss.kind": "mse"},
+                                     {"model.kind": "sum_mlp"}, {"loss.scale": 19.0}])
+def test_only_the_papers_setting_is_evaluated(setting):
+    paper = pd.Series({"job": "j", "model.kind": "mlp", "task.kind": "mod_add",
+                       "loss.kind": "cross_entropy", "loss.scale": 1.0})
+    restrict.check_supported(paper)  # the paper's setting, and a row of an old job (no columns):
+    restrict.check_supported(pd.Series({"job": "old"}))
+    key, value = next(iter(setting.items()))
+    with pytest.raises(ValueError, match=f"job j has {key}={value}"):
+        restrict.check_supported(paper.copy().where(lambda s: s.index != key, value))
