@@ -203,15 +203,38 @@ def found_section(r: Report) -> str:
 
 
 def claims_section(r: Report) -> str:
+    """Seed 001's claims, then each other paper's in a section of its own (as in
+    paper_check.md), with the rules and the per-cell grids under each table."""
     parts = ["<h2>Paper check</h2>"]
-    if r.claim_rows:
-        frame = claims.as_table(r.claim_rows)
-        parts += [table(frame, lambda row: "no" if row.agree == "NO" else None),
-                  "<h3>Agreement rules</h3>", _items(f"{c.claim}: {c.rule}" for c in r.claim_rows)]
-    else:
+    if not r.claim_rows:
         parts.append(f"<p>{html.escape(r.uncovered)}</p>")
+    for source in dict.fromkeys(c.source for c in r.claim_rows):
+        rows = [c for c in r.claim_rows if c.source == source]
+        if source:
+            parts.append(f"<h3>{html.escape(source)}</h3>")
+        parts += [table(claims.as_table(rows), lambda row: "no" if row.agree == "NO" else None),
+                  "<h4>Agreement rules</h4>", _items(f"{c.claim}: {c.rule}" for c in rows)]
+        parts += [markdown_block(c.detail) for c in rows if c.detail]
     if r.problems:
         parts += ["<h3>Checks left out</h3>", _items(r.problems)]
+    return "\n".join(parts)
+
+
+def markdown_block(text: str) -> str:
+    """The Markdown a claim's detail holds, as HTML: paragraphs, and tables of "|" lines
+    (the first their header, the "|---|" line dropped); everything escaped.
+
+        markdown_block("Per cell:\n\n| y \\ x | 1 |\n|---|---|\n| 2 | G |")
+    """
+    parts = []
+    for block in text.strip().split("\n\n"):
+        lines = block.splitlines()
+        if all(line.startswith("|") for line in lines):
+            cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines
+                     if not set(line) <= set("|-: ")]
+            parts.append(table(pd.DataFrame(cells[1:], columns=cells[0])))
+        else:
+            parts.append(f"<p>{html.escape(block)}</p>")
     return "\n".join(parts)
 
 

@@ -128,6 +128,15 @@ def test_paper_check_rows_match_the_raw_files(page, named):
     assert "circles rise with p (d = 16, Fig. 5 top): 95 % CI of the slope above 0" in page[1]
 
 
+def test_a_claims_markdown_detail_becomes_html_tables():
+    detail = ("Fig. 6b per cell, <all> escaped:\n\n| wd \\ lr | 2.5e-05 | 0.0063 |\n|---|---|---|\n"
+              "| 10 | G 0% of G | X 100% of X |\n| 0 | C any |  |")
+    text = report.markdown_block(detail)
+    assert "<p>Fig. 6b per cell, &lt;all&gt; escaped:</p>" in text
+    assert Tables(text).tables == [[["wd \\ lr", "2.5e-05", "0.0063"], ["10", "G 0% of G", "X 100% of X"],
+                                    ["0", "C any", ""]]]
+
+
 def test_every_drawn_figure_is_an_image_file_beside_the_page(page):
     out, text, _ = page
     sources = re.findall(r'<img src="([^"]+)"', text)
