@@ -17,8 +17,8 @@ arguments (documented defaults below):
   |E_a + E_b - E_c - E_d| is at most `residual_tol` times the points' RMS distance from
   their centre. A circle has quality ~0 (its chords differ unless the pairs coincide); a
   line E_k = k u about 0.5 (the quadruples whose sums do not wrap); random points ~0.
-  A grid is such a structure that is not a circle. (This quality may later share code
-  with circle_survival/parallelograms.py, issue 17's RQI, which counts the same quadruples.)
+  A grid is such a structure that is not a circle. The quadruples are those of
+  circle_survival/parallelograms.py (seed 002's RQI) for the unordered pairs mod N.
 """
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
+import torch
+
+from circle_survival import parallelograms
 
 # Defaults, chosen on planted embeddings of N = 17 (tests/analysis/test_structures.py): a
 # circle with 2 % noise passes the circle test (cv ~0.04, angle residual ~0.1), a lattice
@@ -79,12 +82,10 @@ def circle(E: np.ndarray, cv_max: float = CV_MAX, angle_tol: float = ANGLE_TOL) 
 @lru_cache(maxsize=16)
 def quadruples(N: int) -> np.ndarray:
     """(Q, 4) every (a, b, c, d) with a <= b, c <= d, a + b = c + d (mod N) and
-    (a, b) < (c, d): each unordered pair of distinct unordered pairs once."""
-    a, b = np.triu_indices(N)  # pairs a <= b
-    s = (a + b) % N
-    i, j = np.triu_indices(len(a), k=1)
-    same = s[i] == s[j]
-    return np.stack([a[i[same]], b[i[same]], a[j[same]], b[j[same]]], axis=1)
+    (a, b) < (c, d): each unordered pair of distinct unordered pairs once
+    (parallelograms.quadruples of the unordered pairs, labelled mod N)."""
+    a, b = (torch.from_numpy(x) for x in np.triu_indices(N))  # pairs a <= b
+    return parallelograms.quadruples(a, b, (a + b) % N).numpy()
 
 
 def grid(E: np.ndarray, residual_tol: float = RESIDUAL_TOL, quality_min: float = QUALITY_MIN) -> GridEvidence:
