@@ -23,10 +23,8 @@ arguments (documented defaults below):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import numpy as np
-import torch
 
 from circle_survival import parallelograms
 
@@ -79,13 +77,10 @@ def circle(E: np.ndarray, cv_max: float = CV_MAX, angle_tol: float = ANGLE_TOL) 
     return CircleEvidence(cv, omega, residual, bool(cv <= cv_max and residual <= angle_tol))
 
 
-@lru_cache(maxsize=16)
 def quadruples(N: int) -> np.ndarray:
     """(Q, 4) every (a, b, c, d) with a <= b, c <= d, a + b = c + d (mod N) and
-    (a, b) < (c, d): each unordered pair of distinct unordered pairs once
-    (parallelograms.quadruples of the unordered pairs, labelled mod N)."""
-    a, b = (torch.from_numpy(x) for x in np.triu_indices(N))  # pairs a <= b
-    return parallelograms.quadruples(a, b, (a + b) % N).numpy()
+    (a, b) < (c, d): each unordered pair of distinct unordered pairs once."""
+    return parallelograms.modular_quadruples(N).numpy()
 
 
 def grid(E: np.ndarray, residual_tol: float = RESIDUAL_TOL, quality_min: float = QUALITY_MIN) -> GridEvidence:

@@ -407,16 +407,22 @@ def check(ok: bool, key: str, value: Any, allowed: str) -> None:
         raise ConfigError(f"invalid config: {key}={value!r}; allowed: {allowed}")
 
 
+def check_shared(cfg) -> None:
+    """The checks of the keys both apps have (train's TrainConfig, simulate's SimulateConfig)."""
+    check(cfg.p >= 3, "p", cfg.p, "an integer >= 3")
+    check(cfg.d >= 1, "d", cfg.d, "an integer >= 1")
+    check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
+    check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
+    check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
+
+
 def validate(cfg: TrainConfig) -> None:
     """Raise ConfigError (one line: key, value, allowed range) for the first bad value."""
     for key, value in leaves(cfg).items():  # inf and nan pass every comparison below
         check(not isinstance(value, float) or math.isfinite(value), key, value, "a finite number")
-    check(cfg.p >= 3, "p", cfg.p, "an integer >= 3")
-    check(cfg.d >= 1, "d", cfg.d, "an integer >= 1")
-    check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
+    check_shared(cfg)
     check(cfg.trials >= 1, "trials", cfg.trials, "an integer >= 1")
     check(cfg.trial_offset >= 0, "trial_offset", cfg.trial_offset, "an integer >= 0")
-    check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
     check(cfg.init_seed >= 0, "init_seed", cfg.init_seed, "an integer >= 0")
     unknown = [v for v in cfg.vary if v not in PARTS]
     check(not unknown and len(set(cfg.vary)) == len(cfg.vary), "vary", list(cfg.vary),
@@ -429,7 +435,6 @@ def validate(cfg: TrainConfig) -> None:
     check(cfg.progress in ("auto", "bar", "lines", "off"), "progress", cfg.progress,
            "one of ['auto', 'bar', 'lines', 'off']")
     check(cfg.block_trials >= 0, "block_trials", cfg.block_trials, "an integer >= 0 (0 = auto)")
-    check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
     check(cfg.checkpoint_every >= 0, "checkpoint_every", cfg.checkpoint_every,
            "seconds >= 0 (0 = never)")
     check(cfg.backward in BACKWARDS, "backward", cfg.backward, f"one of {list(BACKWARDS)}")

@@ -14,6 +14,8 @@ Works for modular labels ((a + b) mod p) as well: only equality of labels is use
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 
 DELTA = 0.01  # the authors' cut on the mean squared residual of z-scored embeddings
@@ -52,6 +54,15 @@ def quadruples(a: torch.Tensor, b: torch.Tensor, y: torch.Tensor) -> torch.LongT
     a, b = (torch.as_tensor(x).long().reshape(-1) for x in (a, b))
     s, t = sample_pairs(y, a, b).T
     return torch.stack([a[s], b[s], a[t], b[t]], dim=1)  # (Q, 4)
+
+
+@functools.lru_cache(maxsize=16)
+def modular_quadruples(N: int) -> torch.LongTensor:
+    """(Q, 4) every (a, b, c, d) with a <= b, c <= d, a + b = c + d (mod N) and
+    (a, b) < (c, d): quadruples() of the unordered pairs labelled mod N (seed 003's
+    parallelograms). Cached: treat as read-only."""
+    a, b = torch.triu_indices(N, N)  # pairs a <= b, in numpy.triu_indices' order
+    return quadruples(a, b, (a + b) % N)
 
 
 def zscore(E: torch.Tensor) -> torch.Tensor:

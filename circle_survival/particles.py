@@ -30,8 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .config import SCALES, check
+from .config import SCALES, check, check_shared
 from .data import split
+from .parallelograms import modular_quadruples
 
 
 @dataclass
@@ -63,19 +64,15 @@ def validate(cfg: SimulateConfig) -> None:
     for key in ("lr", "weight_decay", "train_frac", "init_scale"):
         value = getattr(cfg, key)
         check(math.isfinite(value), key, value, "a finite number")
-    check(cfg.p >= 3, "p", cfg.p, "an integer >= 3")
-    check(cfg.d >= 1, "d", cfg.d, "an integer >= 1")
+    check_shared(cfg)
     check(cfg.systems >= 1, "systems", cfg.systems, "an integer >= 1")
     check(cfg.system_offset >= 0, "system_offset", cfg.system_offset, "an integer >= 0")
-    check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
-    check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
     check(cfg.lr > 0, "lr", cfg.lr, "a number > 0")
     check(cfg.weight_decay >= 0, "weight_decay", cfg.weight_decay, "a number >= 0")
     check(0 < cfg.train_frac <= 1, "train_frac", cfg.train_frac, "a number in (0, 1]")
     check(cfg.init_scale > 0, "init_scale", cfg.init_scale, "a number > 0")
     check(cfg.every >= 1, "every", cfg.every, "an integer >= 1")
     check(cfg.scale in SCALES, "scale", cfg.scale, f"one of {list(SCALES)}")
-    check(cfg.threads >= 0, "threads", cfg.threads, "an integer >= 0 (0 = every core)")
 
 
 def flatten(cfg: SimulateConfig) -> dict:
@@ -91,11 +88,7 @@ def _generator(cfg: SimulateConfig, system: int, part: int) -> torch.Generator:
 
 def parallelograms(p: int) -> np.ndarray:
     """(Q, 4) every a + b = c + d (mod p) over unordered pairs a <= b, c <= d, (a, b) < (c, d)."""
-    a, b = np.triu_indices(p)
-    s = (a + b) % p
-    i, j = np.triu_indices(len(a), k=1)
-    same = s[i] == s[j]
-    return np.stack([a[i[same]], b[i[same]], a[j[same]], b[j[same]]], axis=1)
+    return modular_quadruples(p).numpy()
 
 
 def seen_weights(cfg: SimulateConfig, quads: np.ndarray, systems: np.ndarray) -> torch.Tensor:
