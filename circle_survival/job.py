@@ -303,18 +303,31 @@ def run_job(cfg: TrainConfig, out_dir: Path) -> TrainResult | None:
         return _run_locked(cfg, out_dir)
 
 
+def skip_or_start(out_dir: Path, force: bool, complete, marks: tuple[str, ...], threads: int) -> bool:
+    """True if a job is to be skipped: `complete()` and not `force`. Otherwise the job
+    starts: with force its `marks` go (the completeness mark first: a redo killed midway
+    must not look complete), and torch takes `threads` (0: as it is). Call it holding
+    job_lock(out_dir).
+
+        if skip_or_start(out_dir, cfg.force, lambda: is_complete(out_dir, cfg), ("trials.parquet",), cfg.threads):
+            return None
+    """
+    if force:
+        for name in marks:
+            (out_dir / name).unlink(missing_ok=True)
+    elif complete():
+        log.info("%s: outputs complete, skipping (force=true redoes the job)", out_dir)
+        return True
+    if threads:
+        torch.set_num_threads(threads)
+    return False
+
+
 def _run_locked(cfg: TrainConfig, out_dir: Path) -> TrainResult | None:
     ckpt = out_dir / CHECKPOINT
-    if cfg.force:
-        # The completeness mark goes first: a redo killed midway must not look complete.
-        for name in ("trials.parquet", CHECKPOINT):
-            (out_dir / name).unlink(missing_ok=True)
-    elif is_complete(out_dir, cfg):
-        log.info("%s: outputs complete, skipping (force=true redoes the job)", out_dir)
+    if skip_or_start(out_dir, cfg.force, lambda: is_complete(out_dir, cfg), ("trials.parquet", CHECKPOINT),
+                     cfg.threads):
         return None
-
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
     trainer = Trainer(cfg)
     resumed = ckpt.exists() and _resume(trainer, ckpt)
     checkpoints = Checkpoints(ckpt, cfg.checkpoint_every, trainer.step if resumed else None)

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import torch
 
 from .config import ConfigError
-from .job import job_lock
+from .job import job_lock, skip_or_start
 from .particles import SimResult, SimulateConfig, flatten, simulate, validate
 from .results import CONFIG_KEY, stored_config, write_table
 
@@ -71,13 +70,8 @@ def run_simulation(cfg: SimulateConfig, out_dir: Path) -> SimResult | None:
     validate(cfg)
     out_dir = Path(out_dir)
     with job_lock(out_dir):
-        if cfg.force:
-            (out_dir / FILES[-1]).unlink(missing_ok=True)  # the completeness mark goes first
-        elif is_complete(cfg, out_dir):
-            log.info("%s: outputs complete, skipping (force=true redoes the job)", out_dir)
+        if skip_or_start(out_dir, cfg.force, lambda: is_complete(cfg, out_dir), FILES[-1:], cfg.threads):
             return None
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
         result = simulate(cfg)
         write_table(positions_table(result), out_dir / FILES[0])
         write_table(systems_table(cfg, result), out_dir / FILES[1])
