@@ -25,7 +25,7 @@ import functools
 import itertools
 from dataclasses import dataclass
 
-from .config import GridConfig, TrainConfig, grid_values
+from .config import ConfigError, GridConfig, TrainConfig, grid_values
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,20 @@ def points(cfg: TrainConfig) -> list[dict[str, float]]:
     """Every combination of the grid's values, the first key varying slowest; [{}] without a grid."""
     grid = grid_values(cfg)
     return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+
+
+def check_not_shadowed(cfg: TrainConfig, overrides: list[str]) -> None:
+    """ConfigError if a job's override ("optimizer.lr=1e-3", from the command line or a
+    sweep) sets a grid key: the grid's values would silently replace the value set.
+
+        check_not_shadowed(cfg, ["optimizer.lr=1e-3"])   # with grid.optimizer.lr=[...]: error
+    """
+    grid = grid_values(cfg)
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key in grid:
+            raise ConfigError(f"{key} is set ({override}) and also a grid key (grid.{key}={grid[key]}): "
+                              f"the grid's values would replace it; give one of the two")
 
 
 def layout(cfg: TrainConfig) -> list[Trial]:

@@ -29,6 +29,7 @@ from .hydra_setup import SWEEPS_DIR
 from .job import CHECKPOINT, Interrupted, JobRunning, ResultsNotWritten, oserror_text, run_job
 from .rejected import discard_leftovers
 from .config import SweepFailed
+from .grid import check_not_shadowed
 
 log = logging.getLogger("circle_survival")
 
@@ -175,7 +176,9 @@ def _log_to_file(message: str, exc_info: bool = False) -> None:
 def _hydra_main(cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        run_job(to_dataclass(cfg), out_dir)
+        train_cfg = to_dataclass(cfg)
+        check_not_shadowed(train_cfg, list(HydraConfig.get().overrides.task))
+        run_job(train_cfg, out_dir)
     except JobRunning as err:  # the running job's files are not ours to discard
         _fail(str(err))
     except ConfigError as err:

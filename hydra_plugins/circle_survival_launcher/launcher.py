@@ -24,6 +24,7 @@ from hydra_plugins.hydra_submitit_launcher import submitit_launcher
 from omegaconf import OmegaConf
 
 from circle_survival.config import ConfigError, TrainConfig, to_dataclass, validate
+from circle_survival.grid import check_not_shadowed
 from circle_survival.hydra_compat import (BasicLauncher, job_error, set_hydra_config, submitit_cluster,
                                           submitit_executor, submitit_job_args)
 from circle_survival.job import is_complete
@@ -55,6 +56,7 @@ class _Checked:
             jobs.append(self._job(overrides))
             try:
                 validate(jobs[-1][0])
+                check_not_shadowed(jobs[-1][0], list(overrides))
             except ConfigError as err:
                 discard_leftovers(Path(str(self.config.hydra.sweep.dir)), ("multirun.yaml",))
                 print(f"error: {err} (job {' '.join(filter_overrides(overrides))}; "
