@@ -104,8 +104,8 @@ def frequency(freq: pd.DataFrame, x: str, panel: str | None = None, title: str |
             ax.set_xscale("symlog", linthresh=positive.min())
         ax.set(xlabel=x, ylabel="share of runs", ylim=(-0.03, 1.03))
         n = part.groupby(x)["n"].first()
-        ax.set_title(f"{panel} = {value:g}, n = {n.min()}-{n.max()} per point" if panel
-                     else f"n = {n.min()}-{n.max()} per point")
+        ax.set_title(f"{panel} = {value:g}, {plotting.n_text(n)} per point" if panel
+                     else f"{plotting.n_text(n)} per point")
         ax.legend()
     return fig
 

@@ -66,6 +66,12 @@ def note(ax, text: str):
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes, color="0.4")
 
 
+def n_text(counts) -> str:
+    """Trials per point for a legend or title: "n = 8", or "n = 4-8" where they differ."""
+    low, high = int(min(counts)), int(max(counts))
+    return f"n = {low}" if low == high else f"n = {low}-{high}"
+
+
 def line_with_band(ax, x, mean, lo, hi, label=None, color=None, marker="o", **kwargs):
     """A mean line with markers and its 95 % interval as a shaded band."""
     (line,) = ax.plot(x, mean, marker=marker, label=label, color=color, **kwargs)

@@ -55,10 +55,9 @@ def circles_panel(ax, trials: pd.DataFrame, x: str, by=(), xlabel: str | None = 
         colour = colours[i % len(colours)] if by and not pooled else "tab:blue"
         table = figdata.circles_vs(part, x)
         plotting.trial_points(ax, where(part[x]), part["n_circles"], spread, log, color=colour)
-        counts = sorted(set(table["n"]))
-        n = f"n = {counts[0]}" if len(counts) == 1 else f"n = {counts[0]}-{counts[-1]}"
         plotting.line_with_band(ax, where(table[x]), table["mean"], table["t_lo"], table["t_hi"],
-                                label=f"{label or 'mean, 95 % CI'} ({n} per point)", color=colour)
+                                label=f"{label or 'mean, 95 % CI'} ({plotting.n_text(table['n'])} per point)",
+                                color=colour)
     if log:
         ax.set_xscale("log")
     if ticks is not None:

@@ -14,6 +14,7 @@ def test_frequency_draws_rates_of_0_and_1_with_their_intervals():
         lines = {c.get_label(): np.asarray(c.lines[0].get_ydata(), dtype=float) for c in fig.axes[0].containers}
     np.testing.assert_allclose(lines["neither"], [1.0, 61 / 64])
     np.testing.assert_allclose(lines["circle"], [0.0, 0.0])
+    assert fig.axes[0].get_title() == "n = 64 per point"
     plotting.plt.close(fig)
 
 
