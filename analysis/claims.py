@@ -107,6 +107,16 @@ circles_vs_wd = _trend("fig10", "optimizer.weight_decay", "circles fall as weigh
                        log=True)
 
 
+def kept_share(trials: pd.DataFrame) -> np.ndarray:
+    """Per trial, the share of frequencies k = 1..p//2 whose final signal is above the
+    threshold rule's value (circles.threshold, the authors' "final signal > 10"). Not the
+    trial's circle count: "2 x mean" is relative, so when every frequency survives none
+    stands out and it counts 0."""
+    threshold = trials["circles.threshold"] if "circles.threshold" in trials else pd.Series(10.0, trials.index)
+    return np.array([(np.asarray(final, dtype=float)[1:] > t).mean()
+                     for final, t in zip(trials["final_signal"], threshold)])
+
+
 def no_weight_decay(sweeps):
     if "fig10" not in sweeps:
         return None
@@ -114,10 +124,14 @@ def no_weight_decay(sweeps):
     zero = trials[trials["optimizer.weight_decay"] == 0]
     if len(zero) == 0:
         return None
-    share = (zero["n_circles"] / (zero["p"] // 2)).to_numpy(dtype=float)
-    mean, lo, hi = stats.t_interval(share)
-    return Claim("weight decay 0 keeps all frequencies (App. A)", "all (100 %)", f"{mean:.0%} of p//2",
-                 ci_text(lo, hi, ".0%"), len(zero), bool(mean >= 0.9), "mean share of frequencies kept >= 90 %")
+    mean, lo, hi = stats.t_interval(kept_share(zero))
+    threshold = zero["circles.threshold"].iloc[0] if "circles.threshold" in zero else 10.0
+    return Claim("weight decay 0 keeps all frequencies (App. A)", "all (100 %)",
+                 f"{mean:.0%} of k = 1..p//2 end above {threshold:g} "
+                 f"(the 2 x mean rule: {zero['n_circles'].mean():.1f} circles)", ci_text(lo, hi, ".0%"),
+                 len(zero), bool(mean >= 0.9),
+                 f"mean share of frequencies whose final signal exceeds circles.threshold ({threshold:g}) "
+                 f">= 90 % (not the circle count: 2 x mean, a relative rule, cannot say 'all')")
 
 
 def frozen_dip(sweeps):

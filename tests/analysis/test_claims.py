@@ -81,3 +81,18 @@ def test_each_claim_says_whether_early_stopped_trials_went_into_it(figure_data):
     assert wd.stopped_early == f"{int((fig10 & (trials['trial'] % 2 == 0)).sum())} of {int(fig10.sum())}"
     assert find(rows, "circles rise with d").stopped_early == "none"  # fig5_bottom only
     assert "stopped early" in claims.as_table(rows.values()).columns
+
+
+def test_weight_decay_0_counts_frequencies_above_the_threshold_not_circles():
+    import pandas as pd
+    # p = 7: k = 1..3. Every frequency alive (all ~100): 2 x mean counts 0 circles, yet all are kept;
+    # in the second trial k = 3 decayed below 10.
+    trials = pd.DataFrame({"optimizer.weight_decay": [0.0, 0.0, 0.5], "p": 7, "n_circles": [0, 0, 1],
+                           "circles.threshold": 10.0,
+                           "final_signal": [[5.0, 90, 110, 100], [5.0, 90, 110, 3], [5.0, 90, 1, 1]]})
+    np.testing.assert_allclose(claims.kept_share(trials), [1, 2 / 3, 1 / 3])
+    claim = claims.no_weight_decay({"fig10": trials})
+    assert claim.n == 2 and claim.ours.startswith("83% of k = 1..p//2 end above 10 (the 2 x mean rule: 0.0 circles)")
+    assert not claim.agree  # 83 % < 90 %
+    trials.loc[1, "final_signal"] = [5.0, 90, 110, 30]
+    assert claims.no_weight_decay({"fig10": trials}).agree
