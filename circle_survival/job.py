@@ -33,7 +33,7 @@ import pyarrow as pa
 import torch
 
 from .config import ConfigError, TrainConfig, flatten, validate
-from .fourier import settling_steps
+from .fourier import settling_steps, survivors
 from .health import SPIKE_AFTER, SPIKE_FACTOR
 from .results import end_steps, files, stored_config, trial_circles, write_job
 from .trainer import Trainer, TrainResult
@@ -266,17 +266,29 @@ class StopSignals:
                 signal.raise_signal(sig)
 
 
+def _why_none(cfg: TrainConfig, spectrum) -> str:
+    """For a trial with no circle under "2 x mean": how many frequencies are still strong.
+    A relative rule counts none both when every frequency died and when every one survived
+    (weight decay 0), two opposite outcomes; this tells them apart."""
+    if cfg.circles.rule != "two_mean":
+        return ""
+    above = int(survivors(spectrum.reshape(1, -1), "threshold", cfg.circles.threshold).sum())
+    return (f"  (none exceeds 2 x the mean signal; {above} of {cfg.p // 2} frequencies end above "
+            f"circles.threshold={cfg.circles.threshold:g})")
+
+
 def report(cfg: TrainConfig, result: TrainResult, out_dir: Path) -> None:
     """Print each trial's surviving circles, a summary naming diverged and spiking trials,
     and where the logs are."""
-    for trial, circles, diverged in zip(result.trials, trial_circles(cfg, result), result.diverged_step):
+    for trial, circles, diverged, spectrum in zip(result.trials, trial_circles(cfg, result), result.diverged_step,
+                                                  result.final_spectrum):
         if circles is None:
             log.warning("trial %d: DIVERGED at step %d (loss or parameters not finite); "
                         "no circles counted", trial, diverged)
             continue
         ks = ", ".join(map(str, circles)) or "-"
-        log.info("trial %d: %d circle%s  k = %s", trial, len(circles),
-                 "" if len(circles) == 1 else "s", ks)
+        log.info("trial %d: %d circle%s  k = %s%s", trial, len(circles),
+                 "" if len(circles) == 1 else "s", ks, "" if circles else _why_none(cfg, spectrum))
     diverged = [f"trial {t} at step {s}" for t, s in zip(result.trials, result.diverged_step) if s >= 0]
     spiked = [f"trial {t} at step {s}" for t, s in zip(result.trials, result.spike_step) if s >= 0]
     summary = (f"summary: {len(result.trials)} trials; diverged: {', '.join(diverged) or 'none'}; "

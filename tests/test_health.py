@@ -83,3 +83,14 @@ def test_diverged_job_is_reported_and_counts_no_circles(tmp_path, tiny_cfg, capl
     assert trials.loss_spike_step.isna().all()
     assert "trial 0: DIVERGED at step 1" in caplog.text
     assert "diverged: trial 0 at step 1, trial 1 at step 1" in caplog.text
+
+
+def test_a_trial_without_circles_says_how_many_frequencies_are_strong(tmp_path, tiny_cfg, caplog):
+    # weight decay 0 and 3 steps: every frequency keeps its initial signal (~sqrt(p d) = 16 for
+    # p = 7, d = 36), none stands out, so "2 x mean" counts none; all 3 are above a threshold of 5
+    cfg = tiny_cfg(trials=1, steps=3, p=7, d=36, **{"optimizer.weight_decay": 0.0, "circles.threshold": 5.0})
+    with caplog.at_level(logging.INFO, logger="circle_survival"):
+        run_job(cfg, tmp_path)
+    assert pd.read_parquet(tmp_path / "trials.parquet").n_circles.tolist() == [0]
+    assert ("trial 0: 0 circles  k = -  (none exceeds 2 x the mean signal; 3 of 3 frequencies end above "
+            "circles.threshold=5)") in caplog.text
