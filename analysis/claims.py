@@ -77,9 +77,9 @@ def circles_at_default(sweeps):
                  ci_text(lo, hi), len(default), bool(3 <= mean <= 5), "mean within [3, 5]")
 
 
-def _trend(sweep, x, label, figure, sign, log=False, held=()):
-    """A claim that n_circles rises (sign +1) or falls (-1) with config column x (or log10 x),
-    labelled with the values of the `held` columns as found in the trials."""
+def _trend(sweep, x, label, figure, sign, log=False, held=(), count=None):
+    """A claim that n_circles (or count(trials)) rises (sign +1) or falls (-1) with config
+    column x (or log10 x), labelled with the values of the `held` columns as found in the trials."""
     direction = "above" if sign > 0 else "below"
 
     def check(sweeps):
@@ -91,12 +91,13 @@ def _trend(sweep, x, label, figure, sign, log=False, held=()):
         if len(np.unique(values[keep])) < 2:
             return None
         xs = np.log10(values[keep]) if log else values[keep]
-        slope, lo, hi = stats.slope_interval(xs, trials["n_circles"].to_numpy(dtype=float)[keep])
+        ys = (trials["n_circles"] if count is None else count(trials)).to_numpy(dtype=float)
+        slope, lo, hi = stats.slope_interval(xs, ys[keep])
         name = f"{label} ({', '.join([*groups.fixed_values(trials, *held), figure])})"
         return Claim(name, "rises" if sign > 0 else "falls",
                      f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", ci_text(lo, hi, "+.3g"), int(keep.sum()),
                      bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0")
-    check.__name__ = f"circles_vs_{x}"
+    check.__name__ = f"circles_vs_{x}" + ("" if count is None else f"_{count.__name__}")
     return check
 
 
@@ -108,13 +109,15 @@ circles_vs_wd = _trend("fig10", "optimizer.weight_decay", "circles fall as weigh
 
 
 def kept_share(trials: pd.DataFrame) -> np.ndarray:
-    """Per trial, the share of frequencies k = 1..p//2 whose final signal is above the
-    threshold rule's value (circles.threshold, the authors' "final signal > 10"). Not the
-    trial's circle count: "2 x mean" is relative, so when every frequency survives none
-    stands out and it counts 0."""
-    threshold = trials["circles.threshold"] if "circles.threshold" in trials else pd.Series(10.0, trials.index)
-    return np.array([(np.asarray(final, dtype=float)[1:] > t).mean()
-                     for final, t in zip(trials["final_signal"], threshold)])
+    """Per trial, the share of frequencies k = 1..p//2 above circles.threshold at the end."""
+    return (figdata.above_threshold(trials) / (trials["p"] // 2)).to_numpy(dtype=float)
+
+
+# Fig 10 under the other rule too: at small weight decay every frequency survives, so
+# "2 x mean" counts few or none there and the trend it gives says little.
+frequencies_vs_wd = _trend("fig10", "optimizer.weight_decay",
+                           "frequencies above circles.threshold fall as weight decay rises", "Fig. 10", -1,
+                           log=True, count=figdata.above_threshold)
 
 
 def no_weight_decay(sweeps):
@@ -285,7 +288,7 @@ def ablation(sweeps):
 
 CHECKS = (
     circles_at_default, circles_vs_p, circles_vs_d, circles_vs_all_p, frozen_dip, circles_vs_wd,
-    no_weight_decay, signal_correlation, perturbation_trend, strongest_survives, gradient_difference, svm,
+    frequencies_vs_wd, no_weight_decay, signal_correlation, perturbation_trend, strongest_survives, gradient_difference, svm,
     circles_collaborate, ode_r2("linear"), ode_r2("lasso"), lotka_volterra_unstable, circularity_vs_d, ablation,
 )
 

@@ -76,6 +76,15 @@ def circles_vs(trials: pd.DataFrame, x: str, by=()) -> pd.DataFrame:
     return groups.summarise(trials, [*by, x])
 
 
+def above_threshold(trials: pd.DataFrame) -> pd.Series:
+    """Per trial, the frequencies k = 1..p//2 whose final signal exceeds circles.threshold
+    (the authors' other rule, "final signal > 10"). Unlike "2 x mean", which is relative and
+    counts none when every frequency survives, it can count them all."""
+    threshold = trials["circles.threshold"] if "circles.threshold" in trials else pd.Series(10.0, trials.index)
+    return pd.Series([int((np.asarray(final, dtype=float)[1:] > t).sum())
+                      for final, t in zip(trials["final_signal"], threshold)], index=trials.index)
+
+
 def frozen_losses(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:
     """Each trial's test loss at the logged step nearest each target step (Fig 4).
 

@@ -85,7 +85,7 @@ def summarise(trials: pd.DataFrame, keys, value: str = "n_circles") -> pd.DataFr
     table = grouped.agg(n="size", mean="mean", sd="std").reset_index()
     half = stats.t_half_width(table["sd"], table["n"])
     table["t_lo"], table["t_hi"] = table["mean"] - half, table["mean"] + half
-    if value == "n_circles":
+    if value in ("n_circles", "n_above_threshold"):  # counts of frequencies k = 1..p//2
         most = (grouping["p"].max() // 2).to_numpy(dtype=float)
         table["t_lo"], table["t_hi"] = np.clip(table["t_lo"], 0, most), np.clip(table["t_hi"], 0, most)
     boot = [

@@ -235,18 +235,29 @@ def fig9(sweeps):
 
 
 def fig10(sweeps):
-    table = figdata.circles_vs(sweeps["fig10"], "optimizer.weight_decay")
-    title = f"Fig 10: surviving circles vs weight decay{_fixed(sweeps['fig10'], 'p', 'd')}"
+    trials = sweeps["fig10"]
+    threshold = trials["circles.threshold"].iloc[0] if "circles.threshold" in trials else 10.0
+    # the configured rule's circles, and frequencies above circles.threshold: at small weight
+    # decay every frequency survives and "2 x mean" (relative) counts few or none there
+    lines = ((figdata.circles_vs(trials, "optimizer.weight_decay"), f"circles ({trials['circles.rule'].iloc[0]})"
+              if "circles.rule" in trials else "circles"),
+             (groups.summarise(trials.assign(n_above_threshold=figdata.above_threshold(trials)),
+                               ["optimizer.weight_decay"], "n_above_threshold"), f"final signal > {threshold:g}"))
+    title = f"Fig 10: surviving circles vs weight decay{_fixed(trials, 'p', 'd')}"
     fig, axes = plotting.figure(1, 3, title=title)
-    wd = table["optimizer.weight_decay"]
-    for ax, part, scale, title in ((axes[0, 0], table[wd > 0], "log", "all weight decays"),
-                                   (axes[0, 1], table[(wd > 0) & (wd < 0.1)], "log", "small (< 0.1)"),
-                                   (axes[0, 2], table[wd >= 0.1], "linear", "large (≥ 0.1)")):
-        if part.empty:
+    for ax, pick, scale, title in ((axes[0, 0], lambda wd: wd > 0, "log", "all weight decays"),
+                                   (axes[0, 1], lambda wd: (wd > 0) & (wd < 0.1), "log", "small (< 0.1)"),
+                                   (axes[0, 2], lambda wd: wd >= 0.1, "linear", "large (≥ 0.1)")):
+        for table, label in lines:
+            part = table[pick(table["optimizer.weight_decay"])]
+            if not part.empty:
+                plotting.line_with_band(ax, part["optimizer.weight_decay"], part["mean"], part["t_lo"],
+                                        part["t_hi"], label=f"{label} ({plotting.n_text(part['n'])} per point)")
+        if not plotting.has_data(ax):
             plotting.note(ax, f"no weight decay {title}")
             continue
-        plotting.line_with_band(ax, part["optimizer.weight_decay"], part["mean"], part["t_lo"], part["t_hi"])
-        ax.set(xscale=scale, xlabel="weight decay", ylabel="surviving circles", title=title)
+        ax.set(xscale=scale, xlabel="weight decay", ylabel="frequencies k = 1..p//2 counted", title=title)
+        ax.legend()
     return fig
 
 

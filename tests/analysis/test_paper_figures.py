@@ -22,3 +22,19 @@ def test_fig5_trial_points_keep_their_integer_counts(trained):
     assert sorted(y) == sorted(raw["n_circles"].astype(float))  # jittered sideways only
     assert np.abs(x - np.round(x)).max() < 0.5 and set(np.round(x)) == {7, 11, 13}
     paper_figures.plotting.plt.close(fig)
+
+
+def test_fig10_draws_circles_and_the_count_above_the_threshold(trained):
+    trials, _ = jobs.load_trials([trained.root])
+    p = trials["p"].to_numpy()
+    # every frequency far above the threshold (6 here) at the small weight decay, one at the
+    # large: the threshold line is p//2 then 1, whatever the circle rule counted
+    wd = np.where(p == p.min(), 1e-4, 0.5)
+    final = [np.r_[0.0, np.full(k // 2, 100.0)] if w < 0.1 else np.r_[0.0, 100.0, np.zeros(k // 2 - 1)]
+             for k, w in zip(p, wd)]
+    trials = trials.assign(sweep="fig10", **{"optimizer.weight_decay": wd, "final_signal": final})
+    fig = paper_figures.fig10(figdata.Sweeps(trials))
+    lines = {line.get_label().split(" (n")[0]: line.get_ydata() for line in fig.axes[0].get_lines()}
+    assert list(lines["final signal > 6"]) == [p.min() // 2, 1]
+    assert list(lines["circles (threshold)"]) == [trials.loc[wd == w, "n_circles"].mean() for w in (1e-4, 0.5)]
+    paper_figures.plotting.plt.close(fig)
