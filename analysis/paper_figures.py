@@ -272,12 +272,23 @@ def fig11(sweeps):
                                 label=f"{which} over k", marker=".")
     axes[0, 0].set(xlabel="embedding dimension d", ylabel="circularity at init", title="vs d")
     axes[0, 0].legend()
-    alive = table["survived"].fillna(False).astype(bool)
+    # Survival needs training: fig11's jobs only initialise (steps: 1), so the right panel
+    # reads fig5_bottom's runs, which start from the same initial embeddings (its params at
+    # step 0) and were trained to the end.
+    ax = axes[0, 1]
+    if "fig5_bottom" not in sweeps:
+        plotting.note(ax, f"survival comes from fig5_bottom's trained runs: {how_to_run('fig5_bottom')}")
+        return fig
+    trained = sweeps.memo("circularity fig5_bottom", figdata.init_circularity, sweeps["fig5_bottom"],
+                          skipped=sweeps.skipped).dropna(subset=["survived"])  # diverged: unknown
+    alive = trained["survived"].astype(bool)
     bins = np.linspace(0, 1, 31)
-    axes[0, 1].hist(table.loc[~alive, "c"], bins, color=DEAD, alpha=0.6, density=True, label="dead")
-    axes[0, 1].hist(table.loc[alive, "c"], bins, color=SURVIVED, alpha=0.6, density=True, label="survived")
-    axes[0, 1].set(xlabel="circularity at init", ylabel="density", title="survived vs dead frequencies")
-    axes[0, 1].legend()
+    for part, colour, label in ((trained[~alive], DEAD, "dead"), (trained[alive], SURVIVED, "survived")):
+        if len(part):
+            ax.hist(part["c"], bins, color=colour, alpha=0.6, density=True, label=f"{label} ({len(part)})")
+    ax.set(xlabel="circularity at init", ylabel="density",
+           title=f"survived vs dead frequencies (fig5_bottom, {trained['trial'].groupby(trained['job']).nunique().sum()} runs)")
+    ax.legend()
     return fig
 
 

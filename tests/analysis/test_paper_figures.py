@@ -38,3 +38,18 @@ def test_fig10_draws_circles_and_the_count_above_the_threshold(trained):
     assert list(lines["final signal > 6"]) == [p.min() // 2, 1]
     assert list(lines["circles (threshold)"]) == [trials.loc[wd == w, "n_circles"].mean() for w in (1e-4, 0.5)]
     paper_figures.plotting.plt.close(fig)
+
+
+def test_fig11_takes_survival_from_fig5_bottoms_trained_runs(trained):
+    trials, _ = jobs.load_trials([trained.root])
+    alone = paper_figures.fig11(figdata.Sweeps(trials.assign(sweep="fig11")))
+    assert "survival comes from fig5_bottom's trained runs" in alone.axes[1].texts[0].get_text()
+    assert not alone.axes[1].patches  # no histogram of "dead" frequencies that were never trained
+    paper_figures.plotting.plt.close(alone)
+    both = pd.concat([trials.assign(sweep="fig11"), trials.assign(sweep="fig5_bottom")], ignore_index=True)
+    fig = paper_figures.fig11(figdata.Sweeps(both))
+    survived = sum(len(c) for c in trials["circles"])
+    frequencies = int((trials["p"] // 2).sum())
+    assert sorted(t.get_text() for t in fig.axes[1].get_legend().get_texts()) == [
+        f"dead ({frequencies - survived})", f"survived ({survived})"]
+    paper_figures.plotting.plt.close(fig)
