@@ -128,7 +128,7 @@ def no_weight_decay(sweeps):
     if len(zero) == 0:
         return None
     mean, lo, hi = stats.t_interval(kept_share(zero))
-    threshold = zero["circles.threshold"].iloc[0] if "circles.threshold" in zero else 10.0
+    threshold = figdata.threshold_of(zero).iloc[0]
     return Claim("weight decay 0 keeps all frequencies (App. A)", "all (100 %)",
                  f"{mean:.0%} of k = 1..p//2 end above {threshold:g} "
                  f"(the 2 x mean rule: {zero['n_circles'].mean():.1f} circles)", ci_text(lo, hi, ".0%"),

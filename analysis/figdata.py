@@ -76,13 +76,23 @@ def circles_vs(trials: pd.DataFrame, x: str, by=()) -> pd.DataFrame:
     return groups.summarise(trials, [*by, x])
 
 
+# The authors' other rule, "final signal > 10" (circles.threshold's default): the threshold
+# where a trial's circles.threshold is blank (jobs.load_trials blanks it under "2 x mean").
+AUTHORS_THRESHOLD = 10.0
+
+
+def threshold_of(trials: pd.DataFrame) -> pd.Series:
+    """Each trial's circles.threshold, AUTHORS_THRESHOLD where it is blank."""
+    given = trials["circles.threshold"] if "circles.threshold" in trials else pd.Series(np.nan, trials.index)
+    return given.astype(float).fillna(AUTHORS_THRESHOLD)
+
+
 def above_threshold(trials: pd.DataFrame) -> pd.Series:
-    """Per trial, the frequencies k = 1..p//2 whose final signal exceeds circles.threshold
+    """Per trial, the frequencies k = 1..p//2 whose final signal exceeds `threshold_of` it
     (the authors' other rule, "final signal > 10"). Unlike "2 x mean", which is relative and
     counts none when every frequency survives, it can count them all."""
-    threshold = trials["circles.threshold"] if "circles.threshold" in trials else pd.Series(10.0, trials.index)
     return pd.Series([int((np.asarray(final, dtype=float)[1:] > t).sum())
-                      for final, t in zip(trials["final_signal"], threshold)], index=trials.index)
+                      for final, t in zip(trials["final_signal"], threshold_of(trials))], index=trials.index)
 
 
 def frozen_losses(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:

@@ -236,7 +236,7 @@ def fig9(sweeps):
 
 def fig10(sweeps):
     trials = sweeps["fig10"]
-    threshold = trials["circles.threshold"].iloc[0] if "circles.threshold" in trials else 10.0
+    threshold = figdata.threshold_of(trials).iloc[0]
     # the configured rule's circles, and frequencies above circles.threshold: at small weight
     # decay every frequency survives and "2 x mean" (relative) counts few or none there
     lines = ((figdata.circles_vs(trials, "optimizer.weight_decay"), f"circles ({trials['circles.rule'].iloc[0]})"

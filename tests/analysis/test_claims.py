@@ -91,6 +91,10 @@ def test_weight_decay_0_counts_frequencies_above_the_threshold_not_circles():
                            "circles.threshold": 10.0,
                            "final_signal": [[5.0, 90, 110, 100], [5.0, 90, 110, 3], [5.0, 90, 1, 1]]})
     np.testing.assert_allclose(claims.kept_share(trials), [1, 2 / 3, 1 / 3])
+    # under "2 x mean" jobs.load_trials blanks circles.threshold: the authors' 10 then
+    blank = trials.assign(**{"circles.threshold": np.nan, "final_signal": [[5.0, 11, 9, 10.5]] * 3})
+    assert figdata.threshold_of(blank).tolist() == [10.0] * 3
+    np.testing.assert_allclose(claims.kept_share(blank), [2 / 3] * 3)
     claim = claims.no_weight_decay({"fig10": trials})
     assert claim.n == 2 and claim.ours.startswith("83% of k = 1..p//2 end above 10 (the 2 x mean rule: 0.0 circles)")
     assert not claim.agree  # 83 % < 90 %
