@@ -95,6 +95,16 @@ def above_threshold(trials: pd.DataFrame) -> pd.Series:
                       for final, t in zip(trials["final_signal"], threshold_of(trials))], index=trials.index)
 
 
+def none_stand_out(trials: pd.DataFrame) -> int:
+    """Trials "2 x mean" counts no circle in although at least half their frequencies end
+    above `threshold_of`: every frequency survived, so none stands out (weight decay 0 or
+    small). Figures of circle counts say how many there are, rather than show them as none."""
+    if "circles.rule" not in trials or "final_signal" not in trials:
+        return 0
+    most = above_threshold(trials) >= (trials["p"] // 2) / 2
+    return int(((trials["circles.rule"] == "two_mean") & (trials["n_circles"] == 0) & most).sum())
+
+
 def frozen_losses(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.DataFrame:
     """Each trial's test loss at the logged step nearest each target step (Fig 4).
 

@@ -34,7 +34,7 @@ def circles(trials: pd.DataFrame, keys=None, title: str = CIRCLES):
     keys = [k for k in (groups.varying_keys(trials) if keys is None else keys) if k != "sweep"]
     if not keys:
         raise ValueError("one condition: no config key varies between these jobs")
-    fig, axes = plotting.figure(1, len(keys), title=f"{title}{_settings(trials, keys)}")
+    fig, axes = plotting.figure(1, len(keys), title=f"{title}{_settings(trials, keys)}{_flag(trials)}")
     for ax, x in zip(axes[0], keys):
         circles_panel(ax, trials, x, by=[k for k in keys if k != x])
     return fig
@@ -83,7 +83,7 @@ def frequency_survival(trials: pd.DataFrame, keys=None, title: str = "survival r
     if len(trials[others].drop_duplicates()) > MAX_LINES:
         others = []
     cols = min(len(ps), 4)
-    fig, axes = plotting.figure(-(-len(ps) // cols), cols, title=f"{title}{_settings(trials, keys)}",
+    fig, axes = plotting.figure(-(-len(ps) // cols), cols, title=f"{title}{_settings(trials, keys)}{_flag(trials)}",
                                 panel=(4.4, 3.0))
     for ax, (p, part) in zip(axes.ravel(), trials.groupby("p", sort=True)):
         rates = survival.survival_rates(part, others)
@@ -155,6 +155,14 @@ def _legend(ax, by):
     outside = len(labels) > 3 or max(map(len, labels), default=0) > 40
     ax.legend(title=", ".join(by) or None, title_fontsize=8,
               **({"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)} if outside else {}))
+
+
+def _flag(trials: pd.DataFrame) -> str:
+    """A title's second line where "2 x mean" counted no circle in trials whose frequencies
+    mostly survived (figdata.none_stand_out), so that their 0 is not read as "all died"."""
+    n = figdata.none_stand_out(trials)
+    return (f"\n{n} of {len(trials)} trials: 0 circles under 2 x mean, yet most frequencies end above "
+            f"{figdata.threshold_of(trials).iloc[0]:g} (all survived: none stands out)") if n else ""
 
 
 def _settings(trials: pd.DataFrame, varied) -> str:

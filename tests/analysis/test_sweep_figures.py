@@ -121,3 +121,18 @@ def test_survival_of_many_moduli_is_one_image_of_the_rates(tmp_path):
         assert image.mask[row, p // 2:].all()  # no such k
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [str(p) for p in ps]
     plotting.plt.close(fig)
+
+
+def test_trials_where_no_frequency_stands_out_are_named_in_the_title():
+    p = 7
+    trials = pd.DataFrame({
+        "sweep": "s", "job": ["a", "a", "b", "b"], "trial": [0, 1, 0, 1], "p": p, "d": 8, "steps": 10,
+        "optimizer.weight_decay": [0.0, 0.0, 0.5, 0.5], "circles.rule": "two_mean", "circles.threshold": np.nan,
+        "n_circles": [0, 0, 1, 0], "circles": [[], [], [2], []], "init_signal": [[1.0] * 4] * 4,
+        # wd 0: every k ends at ~100, none stands out; wd 0.5: one survivor, or all died
+        "final_signal": [[1.0, 100, 90, 110], [1.0, 95, 100, 105], [1.0, 2, 50, 3], [1.0, 2, 3, 1]]})
+    assert figdata.none_stand_out(trials) == 2
+    fig = sweep_figures.circles(trials, ["optimizer.weight_decay"])
+    assert fig.get_suptitle().endswith("\n2 of 4 trials: 0 circles under 2 x mean, yet most frequencies end "
+                                       "above 10 (all survived: none stands out)")
+    plotting.plt.close(fig)
