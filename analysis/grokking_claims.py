@@ -69,7 +69,7 @@ def cell_grid(cells, figure: str) -> str:
     grid = cells.assign(text=text).pivot(index=spec.y, columns=spec.x, values="text").sort_index(ascending=False)
     head = [f"{spec.y} \\ {spec.x}", *(f"{x:.2g}" for x in grid.columns)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join([f"{y:g}", *grid.loc[y].fillna("")]) + " |" for y in grid.index]
+    lines += ["| " + " | ".join([f"{y:.2g}", *grid.loc[y].fillna("")]) + " |" for y in grid.index]
     return (f"Fig. {figure[3:]} per cell: majority phase (C comprehension, G grokking, M memorization, "
             f"X confusion), then the share of trials in the reported phase:\n\n" + "\n".join(lines))
 
