@@ -229,6 +229,19 @@ def circles_collaborate(sweeps):
                  "loss(3) < 0.1 and loss(1) > 10 x loss(3)")
 
 
+def gradient_spike(sweeps):
+    if "fig13" not in sweeps:
+        return None
+    grads = figdata.run_signals(sweeps["fig13"], sweeps.skipped, columns=("grad_signal",))
+    peak, late = gradient.spike(grads)
+    if np.isnan(late):
+        return None  # the run ended before step 1000
+    return Claim("embedding gradient spikes near step 100, negligible after 1000 (Fig. 13)",
+                 "spike ~100; ~0 after 1000", f"peak at step {peak}; after 1000 at most {late:.1%} of it", "", 1,
+                 bool(50 <= peak <= 200 and late <= 0.05),
+                 "peak of the mean over k within steps 50-200 (a factor 2 of 100) and <= 5 % of it from step 1000")
+
+
 def circularity_vs_d(sweeps):
     if "fig11" not in sweeps:
         return None
@@ -290,6 +303,7 @@ CHECKS = (
     circles_at_default, circles_vs_p, circles_vs_d, circles_vs_all_p, frozen_dip, circles_vs_wd,
     frequencies_vs_wd, no_weight_decay, signal_correlation, perturbation_trend, strongest_survives, gradient_difference, svm,
     circles_collaborate, ode_r2("linear"), ode_r2("lasso"), lotka_volterra_unstable, circularity_vs_d, ablation,
+    gradient_spike,
 )
 
 

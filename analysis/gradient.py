@@ -7,6 +7,7 @@ initial signal; it includes weight decay, as in the paper.
     curve = survival_vs_gradient(table, step=4)    # binned survival rate, Wilson CI
     t, pvalue = gradient_ttest(table, step=4)      # survived vs dead (Welch)
     svm = svm_accuracy(table, step=4)              # {"accuracy", "lo", "hi", "n_test", ...}
+    peak, late = spike(grads)                      # Fig 13: grads has step, k, grad_signal
 """
 from __future__ import annotations
 
@@ -78,3 +79,14 @@ def svm_accuracy(table: pd.DataFrame, step: int = 4, test_size: float = 0.2, see
         "accuracy": correct / len(y_test), "lo": float(lo), "hi": float(hi), "n_test": len(y_test),
         "baseline": max(y_test.mean(), 1 - y_test.mean()), "model": model,
     }
+
+
+def spike(grads: pd.DataFrame, after: int = 1000) -> tuple[int, float]:
+    """Fig 13: the step at which the embedding gradient's Fourier norm, averaged over k >= 1,
+    peaks, and its largest value from step `after` on as a share of that peak.
+
+        spike(signals[["step", "k", "grad_signal"]])   # (100, 0.01): a spike at 100, 1 % later
+    """
+    mean = grads[grads["k"] >= 1].groupby("step")["grad_signal"].mean()
+    late = mean[mean.index >= after]
+    return int(mean.idxmax()), float(late.max() / mean.max()) if len(late) else float("nan")

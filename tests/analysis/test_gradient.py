@@ -46,3 +46,13 @@ def test_svm_accuracy_separable_and_noisy():
     noisy = gradient.svm_accuracy(flipped)
     assert noisy["lo"] < 0.8 < noisy["hi"]  # 20 % label noise caps accuracy near 80 %
     assert gradient.svm_accuracy(flipped)["accuracy"] == noisy["accuracy"]  # fixed seed
+
+
+def test_spike_finds_the_planted_peak_and_the_late_share():
+    steps = np.r_[1:1000, 1000:3001:100]
+    rows = [(s, k, (k + 1) * np.exp(-np.log(s / 120) ** 2)) for s in steps for k in (0, 1, 2)]
+    grads = pd.DataFrame(rows, columns=["step", "k", "grad_signal"])
+    peak, late = gradient.spike(grads)
+    assert peak == 120  # k = 0 (DC) is left out, k = 1, 2 average to 2.5 x the bump
+    assert late == pytest.approx(np.exp(-np.log(1000 / 120) ** 2), rel=1e-12)
+    assert np.isnan(gradient.spike(grads[grads["step"] < 1000])[1])
