@@ -93,7 +93,8 @@ def _trend(sweep, x, label, figure, sign, log=False, held=(), count=None):
         xs = np.log10(values[keep]) if log else values[keep]
         ys = (trials["n_circles"] if count is None else count(trials)).to_numpy(dtype=float)
         slope, lo, hi = stats.slope_interval(xs, ys[keep])
-        name = f"{label} ({', '.join([*groups.fixed_values(trials, *held), figure])})"
+        # only the `held` columns: fixed_values with none names every constant setting
+        name = f"{label} ({', '.join([*(groups.fixed_values(trials, *held) if held else []), figure])})"
         return Claim(name, "rises" if sign > 0 else "falls",
                      f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", ci_text(lo, hi, "+.3g"), int(keep.sum()),
                      bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0")
@@ -103,9 +104,9 @@ def _trend(sweep, x, label, figure, sign, log=False, held=(), count=None):
 
 circles_vs_p = _trend("fig5_top", "p", "circles rise with p", "Fig. 5 top", +1, held=["d"])
 circles_vs_d = _trend("fig5_bottom", "d", "circles rise with d", "Fig. 5 bottom", +1, held=["p"])
-circles_vs_all_p = _trend("fig14", "p", "circles rise with p, every integer p", "Fig. 14", +1)
+circles_vs_all_p = _trend("fig14", "p", "circles rise with p, every integer p", "Fig. 14", +1, held=["d"])
 circles_vs_wd = _trend("fig10", "optimizer.weight_decay", "circles fall as weight decay rises", "Fig. 10", -1,
-                       log=True)
+                       log=True, held=["p", "d"])
 
 
 def kept_share(trials: pd.DataFrame) -> np.ndarray:
@@ -117,7 +118,7 @@ def kept_share(trials: pd.DataFrame) -> np.ndarray:
 # "2 x mean" counts few or none there and the trend it gives says little.
 frequencies_vs_wd = _trend("fig10", "optimizer.weight_decay",
                            "frequencies above circles.threshold fall as weight decay rises", "Fig. 10", -1,
-                           log=True, count=figdata.above_threshold)
+                           log=True, held=["p", "d"], count=figdata.above_threshold)
 
 
 def no_weight_decay(sweeps):

@@ -108,9 +108,11 @@ def test_fig10_trend_under_the_threshold_rule_counts_frequencies_above_it():
     # each): slope -1 per unit log10 wd, while "2 x mean" planted 0 circles at the smallest
     final = {0.01: [5.0, 90, 110, 100], 0.1: [5.0, 90, 110, 3], 1.0: [5.0, 90, 1, 1]}
     wds = [0.01, 0.01, 0.1, 0.1, 1.0, 1.0]
-    trials = pd.DataFrame({"optimizer.weight_decay": wds, "p": 7, "circles.threshold": 10.0,
+    trials = pd.DataFrame({"optimizer.weight_decay": wds, "p": 7, "d": 8, "seed": 0, "circles.threshold": 10.0,
                            "n_circles": [0, 0, 1, 1, 1, 1], "final_signal": [final[w] for w in wds]})
     assert figdata.above_threshold(trials).tolist() == [3, 3, 2, 2, 1, 1]
     claim = claims.frequencies_vs_wd({"fig10": trials})
     assert claim.ours == "slope -1 per unit log10 optimizer.weight_decay" and claim.n == 6 and claim.agree
+    # named by the settings held, p and d, not by every constant column (seed here)
+    assert claim.claim == "frequencies above circles.threshold fall as weight decay rises (d = 8, p = 7, Fig. 10)"
     assert not claims.circles_vs_wd({"fig10": trials}).agree  # 2 x mean: 0, 1, 1 rises
