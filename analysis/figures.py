@@ -186,9 +186,9 @@ def plan(trials: pd.DataFrame, out, where: str = "the roots", only=None, figure:
     wanted = set(only or [*SWEEP_FIGURES, GRIDS_SWEEP, *FIGURES])
     tasks = []
     for group, part in groups.by_sweep(trials).items():
-        if not_modular(part) and wanted & set(SWEEP_FIGURES):
-            tasks.append(Task(f"{group}/circles", out / group / "circles",
-                              functools.partial(_refuse, not_modular(part)), []))
+        reason = not_modular(part)
+        if reason and wanted & set(SWEEP_FIGURES):
+            tasks.append(Task(f"{group}/circles", out / group / "circles", functools.partial(_refuse, reason), []))
             continue
         for name, draw in SWEEP_FIGURES.items():
             if name in wanted:
