@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis import command, groups, jobs, survival
+from circle_survival.health import SPIKE_AFTER, SPIKE_FACTOR
 
 SHOWN_ROWS = 40  # groups printed; the csv has them all
 SHOWN_FREQUENCIES = 8  # per p, most often surviving first
@@ -80,8 +81,8 @@ def report(result: Aggregate, roots=()) -> str:
              f" ({diverged} diverged trials, left out of the counts)"]
     if "loss_spike_step" in trials and trials["loss_spike_step"].notna().any():
         spiked = trials[trials["loss_spike_step"].notna()]
-        lines.append(f"  {len(spiked)} counted trials had a loss spike (> 10x the running minimum "
-                     f"after step 1,000; column loss_spike_step), e.g. {spiked['job'].iloc[0]} "
+        lines.append(f"  {len(spiked)} counted trials had a loss spike (> {SPIKE_FACTOR:g}x the running minimum "
+                     f"after step {SPIKE_AFTER:,}; column loss_spike_step), e.g. {spiked['job'].iloc[0]} "
                      f"trial {spiked['trial'].iloc[0]} at step {int(spiked['loss_spike_step'].iloc[0])}")
     lines += ["", *_wrapped("same in every trial: ", groups.fixed_values(trials)),
               f"circles per condition (grouped by {', '.join(result.keys) or 'nothing: one condition'}):"]

@@ -33,6 +33,7 @@ class Claim:
     agree: bool | None
     rule: str
     stopped_early: str = ""  # "k of n" trials it read stopped early (stop=settled), or "none"
+    spiked: str = ""  # "k of n" trials it read had a loss spike (flagged, still counted), or "none"
     detail: str = ""  # Markdown printed under the table (seed 002's per-cell phase grids)
     source: str = ""  # whose claim: "" for seed 001, the main paper; else its name (grokking_claims.PAPER)
 
@@ -55,6 +56,7 @@ def run_checks(checks, sweeps, problems: list | None = None) -> list[Claim]:
             claim = check(sweeps)
             if claim is not None:
                 claim.stopped_early = sweeps.stopped_early(sweeps.read)
+                claim.spiked = sweeps.spiked(sweeps.read)
         except (KeyError, ValueError) as err:
             if problems is not None:
                 problems.append(f"{check.__name__}: {jobs.problem(err)}")
@@ -312,7 +314,7 @@ def as_table(claims) -> pd.DataFrame:
     return pd.DataFrame([{
         "claim": c.claim, "paper": c.paper, "ours": c.ours, "95% CI": c.ci,
         "n": "" if c.n is None else c.n, "agree": {True: "yes", False: "NO", None: "?"}[c.agree],
-        "stopped early": c.stopped_early,
+        "stopped early": c.stopped_early, "loss spikes": c.spiked,
     } for c in claims])
 
 

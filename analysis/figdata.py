@@ -58,9 +58,16 @@ class Sweeps:
 
     def stopped_early(self, names) -> str:
         """How many trials of the named sweeps stopped early (stop=settled), as "k of n"."""
+        return self._marked(names, "stopped_step")
+
+    def spiked(self, names) -> str:
+        """How many trials of the named sweeps had a loss spike (circle_survival.health), as "k of n"."""
+        return self._marked(names, "loss_spike_step")
+
+    def _marked(self, names, column: str) -> str:
         parts = [self.trials[n] for n in sorted(names)]
         n = sum(len(t) for t in parts)
-        k = sum(int(t["stopped_step"].notna().sum()) for t in parts if "stopped_step" in t)
+        k = sum(int(t[column].notna().sum()) for t in parts if column in t)
         return f"{k} of {n}" if k else "none"
 
     def memo(self, key, compute, *args, **kwargs):

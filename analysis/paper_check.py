@@ -14,6 +14,7 @@ import signal
 import sys
 
 from analysis import claims, command, figdata, grids, grids_claims, grokking_claims, jobs, ode, paper_figures
+from circle_survival.health import SPIKE_AFTER, SPIKE_FACTOR
 
 
 def markdown(rows: list[claims.Claim]) -> str:
@@ -35,6 +36,9 @@ def _table(rows: list[claims.Claim]) -> str:
     out = [line(table.columns), "|" + "|".join("-" * (widths[c] + 2) for c in table.columns) + "|"]
     out += [line(row) for row in table.itertuples(index=False)]
     out += ["", "Agreement rules:"] + [f"- {c.claim}: {c.rule}" for c in rows]
+    out += ["", f"'stopped early': trials that stop=settled stopped. 'loss spikes': trials whose training loss "
+            f"exceeded {SPIKE_FACTOR:g}x its running minimum after step {SPIKE_AFTER:,}; they are counted, "
+            f"and their train.log names them."]
     out += [f"\n{c.detail}" for c in rows if c.detail]
     return "\n".join(out)
 

@@ -83,6 +83,18 @@ def test_each_claim_says_whether_early_stopped_trials_went_into_it(figure_data):
     assert "stopped early" in claims.as_table(rows.values()).columns
 
 
+def test_each_claim_says_how_many_of_its_trials_had_a_loss_spike(figure_data):
+    trials, _ = jobs.load_trials([figure_data.root])
+    assert all(c.spiked == "none" for c in claims.check_all(figdata.Sweeps(trials)))
+    fig12 = trials["sweep"] == "fig12"
+    trials["loss_spike_step"] = np.where(fig12 & (trials["trial"] == 0), 1269.0, np.nan)
+    rows = {c.claim: c for c in claims.check_all(figdata.Sweeps(trials))}
+    spiked = int((fig12 & (trials["trial"] == 0)).sum())
+    assert spiked > 0 and find(rows, "two strongest circles").spiked == f"{spiked} of {int(fig12.sum())}"
+    assert find(rows, "circles rise with d").spiked == "none"  # fig5_bottom only
+    assert claims.as_table(rows.values())["loss spikes"].tolist() == [c.spiked for c in rows.values()]
+
+
 def test_weight_decay_0_counts_frequencies_above_the_threshold_not_circles():
     import pandas as pd
     # p = 7: k = 1..3. Every frequency alive (all ~100): 2 x mean counts 0 circles, yet all are kept;
