@@ -221,7 +221,8 @@ def fig9(sweeps):
         stat = by_d[f"{method}_r2_out"].agg(["mean", "std", "count"]).reset_index()
         half = stats.t_half_width(stat["std"], stat["count"])
         line = plotting.line_with_band(axes[0, 0], stat["d"], stat["mean"], stat["mean"] - half,
-                                       stat["mean"] + half, label=f"{method} (held-out 20 %)", marker=".")
+                                       np.minimum(stat["mean"] + half, 1.0),  # R² <= 1
+                                       label=f"{method} (held-out 20 %)", marker=".")
         axes[0, 0].plot(stat["d"], by_d[f"{method}_r2_in"].mean().to_numpy(), linestyle=":",
                         color=line.get_color(), label=f"{method} (in-sample)")
     axes[0, 0].set(xlabel="embedding dimension d", ylabel="R²", title="fit quality")

@@ -73,9 +73,14 @@ def n_text(counts) -> str:
 
 
 def line_with_band(ax, x, mean, lo, hi, label=None, color=None, marker="o", **kwargs):
-    """A mean line with markers and its 95 % interval as a shaded band."""
+    """A mean line with markers and its 95 % interval as a shaded band (an error bar where
+    there is one point: a band over one x has no width)."""
     (line,) = ax.plot(x, mean, marker=marker, label=label, color=color, **kwargs)
-    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    if len(np.atleast_1d(x)) == 1:
+        below, above = np.subtract(mean, lo), np.subtract(hi, mean)
+        ax.errorbar(x, mean, yerr=np.vstack([below, above]), color=line.get_color(), linestyle="none", capsize=4)
+    else:
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     return line
 
 

@@ -32,3 +32,14 @@ def test_trial_points_spread_sideways_and_keep_counts_exact(trained):
     ratio = dots.get_offsets()[:, 0] / trials["p"].to_numpy()
     assert np.abs(np.log10(ratio)).max() <= 0.25  # half a width, in decades
     plotting.plt.close(fig)
+
+
+def test_one_point_gets_an_error_bar_from_lo_to_hi_not_an_invisible_band():
+    fig, axes = plotting.figure()
+    plotting.line_with_band(axes[0, 0], [0.018], [1.0], [0.72], [1.0])
+    (bar,) = axes[0, 0].containers
+    (segments,) = [c.get_segments() for c in bar.lines[2]]
+    np.testing.assert_allclose(segments[0], [[0.018, 0.72], [0.018, 1.0]])
+    fig, axes = plotting.figure()
+    plotting.line_with_band(axes[0, 0], [1, 2], [1.0, 2.0], [0.5, 1.5], [1.5, 2.5])
+    assert axes[0, 0].containers == [] and len(axes[0, 0].collections) == 1  # the band

@@ -10,6 +10,10 @@ def test_t_interval_known_answer():
     assert mean == 3
     assert (lo, hi) == pytest.approx((3 - 1.963243, 3 + 1.963243), abs=1e-5)
     assert np.isnan(stats.t_interval([7])[1])
+    # R² of 0.943 and 0.96 (fig9 at laptop scale, 2 runs): t(0.975, 1) = 12.706 makes the
+    # interval wider than R² allows; the upper end stops at 1
+    mean, lo, hi = stats.t_interval([0.926, 0.96], upper=1.0)
+    assert (mean, hi) == (pytest.approx(0.943), 1.0) and lo == pytest.approx(0.943 - 12.7062 * 0.017, abs=1e-3)
 
 
 def test_t_half_width_vectorised_matches_scalar():
