@@ -223,7 +223,12 @@ def _paper(name: str, sweeps, out: Path, where: str) -> Task:
         if not available(name, sweeps):
             commands = "; ".join(paper_figures.how_to_run(s) for s in SWEEPS[name])
             raise ValueError(f"no data under {where} (run: {commands})")
-        return FIGURES[name](sweeps)
+        sweeps.read.clear()
+        fig = FIGURES[name](sweeps)
+        spiked = sweeps.spiked(sweeps.read)
+        if spiked != "none":  # a result that may look wrong is flagged, as in the paper check
+            fig.suptitle(f"{fig.get_suptitle()}\n(loss spikes in {spiked} trials: flagged in train.log, still drawn)")
+        return fig
     return Task(name, out / name, make, sweeps.skipped)
 
 

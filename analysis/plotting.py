@@ -77,7 +77,8 @@ def line_with_band(ax, x, mean, lo, hi, label=None, color=None, marker="o", **kw
     there is one point: a band over one x has no width)."""
     (line,) = ax.plot(x, mean, marker=marker, label=label, color=color, **kwargs)
     if len(np.atleast_1d(x)) == 1:
-        below, above = np.subtract(mean, lo), np.subtract(hi, mean)
+        # clipped at 0: a Wilson bound of 1 may sit a rounding error below a rate of 1
+        below, above = np.clip(np.subtract(mean, lo), 0, None), np.clip(np.subtract(hi, mean), 0, None)
         ax.errorbar(x, mean, yerr=np.vstack([below, above]), color=line.get_color(), linestyle="none", capsize=4)
     else:
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)

@@ -95,3 +95,17 @@ def test_bare_command_reads_multirun_and_writes_under_analysis_out(trained, tmp_
     assert (tmp_path / command.OUT / "figures" / "adhoc" / "circles.png").exists()
     assert subprocess.run(["git", "check-ignore", "-q", f"{command.OUT}/figures/adhoc/circles.png"],
                           cwd=REPO).returncode == 0  # never an untracked file in the checkout
+
+
+def test_a_paper_figure_names_the_trials_it_draws_that_had_a_loss_spike(figure_data, tmp_path):
+    import numpy as np
+    trials, _ = jobs.load_trials([figure_data.root])
+    fig12 = trials["sweep"] == "fig12"
+    (clean,) = figures.plan(trials, tmp_path / "clean", only=["fig12"])
+    assert "loss spikes" not in figures.run(clean).text
+    trials["loss_spike_step"] = np.where(fig12 & (trials["trial"] == 0), 1269.0, np.nan)
+    (task,) = figures.plan(trials, tmp_path / "figs", only=["fig12"])
+    outcome = figures.run(task)
+    spiked = int((fig12 & (trials["trial"] == 0)).sum())
+    assert outcome.paths and outcome.text.endswith(
+        f"(loss spikes in {spiked} of {int(fig12.sum())} trials: flagged in train.log, still drawn)")

@@ -43,3 +43,7 @@ def test_one_point_gets_an_error_bar_from_lo_to_hi_not_an_invisible_band():
     fig, axes = plotting.figure()
     plotting.line_with_band(axes[0, 0], [1, 2], [1.0, 2.0], [0.5, 1.5], [1.5, 2.5])
     assert axes[0, 0].containers == [] and len(axes[0, 0].collections) == 1  # the band
+    fig, axes = plotting.figure()
+    plotting.line_with_band(axes[0, 0], [0.018], [1.0], [0.72], [1.0 - 1e-16])  # Wilson's hi, rounded
+    (bar,) = axes[0, 0].containers
+    assert bar.lines[2][0].get_segments()[0][1][1] == 1.0
