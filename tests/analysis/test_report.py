@@ -119,11 +119,11 @@ def test_left_out_jobs_with_their_reasons(page, bad_root):
 
 def test_paper_check_rows_match_the_raw_files(page, named):
     claims = {row[0]: row[1:] for row in rows(page[1], "claim", "paper", "ours", "95% CI", "n", "agree",
-                                              "stopped early")}
+                                              "stopped early", "loss spikes")}
     raw = raw_trials(named.jobs)
     slope = np.polyfit(raw["p"].astype(float), raw["n_circles"].astype(float), 1)[0]
-    paper, ours, ci, n, agree, _ = claims["circles rise with p (d = 16, Fig. 5 top)"]
-    assert (paper, ours, n) == ("rises", f"slope {slope:+.3g} per unit p", "6")
+    paper, ours, ci, n, agree, _, spikes = claims["circles rise with p (d = 16, Fig. 5 top)"]
+    assert (paper, ours, n, spikes) == ("rises", f"slope {slope:+.3g} per unit p", "6", "none")
     assert agree in ("yes", "NO") and ci.startswith("[")
     assert "circles rise with p (d = 16, Fig. 5 top): 95 % CI of the slope above 0" in page[1]
 
