@@ -79,9 +79,10 @@ def circles_at_default(sweeps):
                  ci_text(lo, hi), len(default), bool(3 <= mean <= 5), "mean within [3, 5]")
 
 
-def _trend(sweep, x, label, figure, sign, log=False, held=(), count=None):
-    """A claim that n_circles (or count(trials)) rises (sign +1) or falls (-1) with config
-    column x (or log10 x), labelled with the values of the `held` columns as found in the trials."""
+def _trend(sweep, x, label, figure, sign, log=False, held=(), count=None, note=""):
+    """A claim that n_circles (or count(trials), NaN = not known) rises (sign +1) or falls (-1)
+    with config column x (or log10 x), labelled with the values of the `held` columns as found
+    in the trials; `note` follows the agreement rule."""
     direction = "above" if sign > 0 else "below"
 
     def check(sweeps):
@@ -89,17 +90,17 @@ def _trend(sweep, x, label, figure, sign, log=False, held=(), count=None):
             return None
         trials = sweeps[sweep]
         values = trials[x].to_numpy(dtype=float)
-        keep = values > 0 if log else np.ones(len(values), bool)
+        ys = (trials["n_circles"] if count is None else count(trials)).to_numpy(dtype=float)
+        keep = (values > 0 if log else np.ones(len(values), bool)) & np.isfinite(ys)
         if len(np.unique(values[keep])) < 2:
             return None
         xs = np.log10(values[keep]) if log else values[keep]
-        ys = (trials["n_circles"] if count is None else count(trials)).to_numpy(dtype=float)
         slope, lo, hi = stats.slope_interval(xs, ys[keep])
         # only the `held` columns: fixed_values with none names every constant setting
         name = f"{label} ({', '.join([*(groups.fixed_values(trials, *held) if held else []), figure])})"
         return Claim(name, "rises" if sign > 0 else "falls",
                      f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", ci_text(lo, hi, "+.3g"), int(keep.sum()),
-                     bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0")
+                     bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0{note}")
     check.__name__ = f"circles_vs_{x}" + ("" if count is None else f"_{count.__name__}")
     return check
 
@@ -120,7 +121,8 @@ def kept_share(trials: pd.DataFrame) -> np.ndarray:
 # "2 x mean" counts few or none there and the trend it gives says little.
 frequencies_vs_wd = _trend("fig10", "optimizer.weight_decay",
                            "frequencies above circles.threshold fall as weight decay rises", "Fig. 10", -1,
-                           log=True, held=["p", "d"], count=figdata.above_threshold)
+                           log=True, held=["p", "d"], count=figdata.above_threshold,
+                           note="; trials stop=settled stopped are left out (figdata.above_threshold: not final)")
 
 
 def no_weight_decay(sweeps):

@@ -97,9 +97,19 @@ def threshold_of(trials: pd.DataFrame) -> pd.Series:
 def above_threshold(trials: pd.DataFrame) -> pd.Series:
     """Per trial, the frequencies k = 1..p//2 whose final signal exceeds `threshold_of` it
     (the authors' other rule, "final signal > 10"). Unlike "2 x mean", which is relative and
-    counts none when every frequency survives, it can count them all."""
-    return pd.Series([int((np.asarray(final, dtype=float)[1:] > t).sum())
-                      for final, t in zip(trials["final_signal"], threshold_of(trials))], index=trials.index)
+    counts none when every frequency survives, it can count them all.
+
+    NaN for a trial that stop=settled stopped under another circles.rule: the stop waits for
+    that rule's circle set, not for every dead frequency to fall below the threshold, so the
+    count at its stopping step is not final (seen: 23 of 29 above 10 at step 12,100, weight decay 0.1).
+    """
+    counts = pd.Series([int((np.asarray(final, dtype=float)[1:] > t).sum())
+                        for final, t in zip(trials["final_signal"], threshold_of(trials))],
+                       index=trials.index, dtype=float)
+    if "stopped_step" in trials:
+        other_rule = trials["circles.rule"] != "threshold" if "circles.rule" in trials else True
+        counts[trials["stopped_step"].notna() & other_rule] = np.nan
+    return counts
 
 
 def none_stand_out(trials: pd.DataFrame) -> int:

@@ -241,9 +241,11 @@ def fig10(sweeps):
     # the configured rule's circles, and frequencies above circles.threshold: at small weight
     # decay every frequency survives and "2 x mean" (relative) counts few or none there
     rule = f" ({trials['circles.rule'].iloc[0]})" if "circles.rule" in trials else ""
-    above = trials.assign(n_above_threshold=figdata.above_threshold(trials))
+    above = trials.assign(n_above_threshold=figdata.above_threshold(trials)).dropna(subset=["n_above_threshold"])
+    left_out = f", {len(trials) - len(above)} stopped trials left out" if len(above) < len(trials) else ""
     lines = ((figdata.circles_vs(trials, "optimizer.weight_decay"), f"circles{rule}"),
-             (groups.summarise(above, ["optimizer.weight_decay"], "n_above_threshold"), f"final signal > {threshold:g}"))
+             (groups.summarise(above, ["optimizer.weight_decay"], "n_above_threshold"),
+              f"final signal > {threshold:g}{left_out}"))
     title = f"Fig 10: surviving circles vs weight decay{_fixed(trials, 'p', 'd')}"
     fig, axes = plotting.figure(1, 3, title=title)
     for ax, pick, scale, title in ((axes[0, 0], lambda wd: wd > 0, "log", "all weight decays"),

@@ -128,3 +128,23 @@ def test_fig10_trend_under_the_threshold_rule_counts_frequencies_above_it():
     # named by the settings held, p and d, not by every constant column (seed here)
     assert claim.claim == "frequencies above circles.threshold fall as weight decay rises (d = 8, p = 7, Fig. 10)"
     assert not claims.circles_vs_wd({"fig10": trials}).agree  # 2 x mean: 0, 1, 1 rises
+
+
+def test_trials_stopped_under_another_rule_have_no_final_count_above_the_threshold():
+    import pandas as pd
+    # the planted trend above; trial 2 (wd 0.1) was stopped by stop=settled under "2 x mean"
+    # at step 12,100 with all 3 frequencies still above 10 (as seen at laptop scale): its count
+    # is not final, and the trend leaves it out instead of reading 3
+    final = {0.01: [5.0, 90, 110, 100], 0.1: [5.0, 90, 110, 3], 1.0: [5.0, 90, 1, 1]}
+    wds = [0.01, 0.01, 0.1, 0.1, 1.0, 1.0]
+    trials = pd.DataFrame({"optimizer.weight_decay": wds, "p": 7, "d": 8, "circles.threshold": 10.0,
+                           "circles.rule": "two_mean", "n_circles": 1, "final_signal": [final[w] for w in wds],
+                           "stopped_step": [np.nan, np.nan, 12100, np.nan, np.nan, np.nan]})
+    trials.at[2, "final_signal"] = [5.0, 90, 110, 60]
+    counts = figdata.above_threshold(trials)
+    assert np.isnan(counts[2]) and counts.drop(2).tolist() == [3, 3, 2, 1, 1]
+    claim = claims.frequencies_vs_wd({"fig10": trials})
+    assert claim.n == 5 and claim.ours == "slope -1 per unit log10 optimizer.weight_decay"
+    assert "trials stop=settled stopped are left out" in claim.rule
+    # under the threshold rule the stop waited for exactly this count: it is final
+    assert figdata.above_threshold(trials.assign(**{"circles.rule": "threshold"}))[2] == 3
