@@ -69,11 +69,12 @@ def plan(names: list[str], scale: str, parallel: int, ms: float,
     shrink by its share of complete jobs (checkpoints of unfinished ones not counted)."""
     sizes = {name: sweeps.size(name, scale) for name in names}
     done = {name: min(complete_jobs(out, name, scale), sizes[name].jobs) if out else 0 for name in names}
-    left = {name: round(sizes[name].steps_to_run * (1 - done[name] / sizes[name].jobs)) for name in names}
+    share_left = {name: 1 - done[name] / sizes[name].jobs for name in names}
+    left = {name: round(sizes[name].steps_to_run * share_left[name]) for name in names}
+    # The other end of the range: no trial settles (seen at laptop scale: fig6_right's
+    # spiking trials, fig10's small weight decays).
+    most = {name: round(sizes[name].model_steps * share_left[name]) for name in names}
     order = sorted(names, key=lambda n: left[n] if smallest_first else -left[n])
-    slots = [0] * parallel
-    for name in order:
-        slots[slots.index(min(slots))] += left[name]
     rows = [("sweep", "jobs", "done", "trials", "model-steps", "to run (stop=settled: estimate)")]
     for name in order:
         s = sizes[name]
@@ -86,10 +87,23 @@ def plan(names: list[str], scale: str, parallel: int, ms: float,
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]
-    hours = max(slots) * ms / 1000 / 3600
+    hours = _busiest_slot(order, left, parallel) * ms / 1000 / 3600
+    worst = _busiest_slot(order, most, parallel) * ms / 1000 / 3600
     lines.append(f"estimated time: {hours:.1f} h, {parallel} sweeps at a time at {ms:.2g} ms per "
                  f"model-step (--ms-per-step; measured here unless given)")
+    if worst > hours:
+        lines.append(f"  up to {worst:.1f} h if no trial settles (stop=settled saves nothing on a "
+                     f"trial whose signals keep moving)")
     return "\n".join(lines), order
+
+
+def _busiest_slot(order: list[str], steps: dict[str, int], parallel: int) -> int:
+    """Model-steps of the busiest of `parallel` slots when each sweep in `order` goes to
+    the least loaded one."""
+    slots = [0] * parallel
+    for name in order:
+        slots[slots.index(min(slots))] += steps[name]
+    return max(slots)
 
 
 def run(order: list[str], scale: str, out: Path, parallel: int, extra: list[str]) -> list[str]:

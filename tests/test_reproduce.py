@@ -55,3 +55,11 @@ def test_the_plan_counts_jobs_complete_in_out_as_done(tmp_path):
 def test_smallest_first_reverses_the_order():
     _, order = reproduce.plan(["fig2", "fig7", "fig4"], "laptop", parallel=2, ms=1.0, smallest_first=True)
     assert order == ["fig2", "fig7", "fig4"]  # 30,000, ~120,000 settled, 480,000
+
+
+def test_the_estimate_says_how_long_if_no_trial_settles():
+    text, _ = reproduce.plan(["fig7"], "laptop", parallel=1, ms=4.0)
+    # 30 trials x 30,000 steps x 4 ms = 1 h when none settles
+    assert "up to 1.0 h if no trial settles" in text
+    text, _ = reproduce.plan(["fig2"], "laptop", parallel=1, ms=4.0)  # no stop=settled: no range
+    assert "if no trial settles" not in text
