@@ -1,7 +1,8 @@
 """The paper's quantitative claims, each checked against the data that covers it.
 
 Every check takes figdata.Sweeps and returns a Claim, or None when no data covers
-it. "agree" is the check's verdict, stated in its `rule`.
+it. "agree" is the check's verdict, stated in its `rule`: True, False, or None where
+the data cannot tell (an interval that contains 0; shown as "unclear").
 
     for claim in check_all(figdata.Sweeps(trials)):
         print(claim.claim, claim.paper, claim.ours, claim.agree)
@@ -66,6 +67,20 @@ def run_checks(checks, sweeps, problems: list | None = None) -> list[Claim]:
     return out
 
 
+UNCLEAR = " (on the other side of 0: NO; containing 0: unclear, too few trials to tell)"
+
+
+def sign_verdict(lo: float, hi: float, sign: int = +1) -> bool | None:
+    """A claimed sign (+1: above 0) against a 95 % interval [lo, hi]: True where the
+    interval lies on that side of 0, False where it lies on the other, None (unclear)
+    where it contains 0: an interval over 0 does not contradict the paper, it cannot tell.
+
+        sign_verdict(0.1, 0.3) -> True;  sign_verdict(-0.3, -0.1) -> False;  sign_verdict(-0.1, 0.3) -> None
+    """
+    lo, hi = (lo, hi) if sign > 0 else (-hi, -lo)
+    return True if lo > 0 else False if hi < 0 else None
+
+
 def circles_at_default(sweeps):
     trials = _plain(sweeps)
     if trials is None:
@@ -100,7 +115,7 @@ def _trend(sweep, x, label, figure, sign, log=False, held=(), count=None, note="
         name = f"{label} ({', '.join([*(groups.fixed_values(trials, *held) if held else []), figure])})"
         return Claim(name, "rises" if sign > 0 else "falls",
                      f"slope {slope:+.3g} per unit {'log10 ' * log}{x}", ci_text(lo, hi, "+.3g"), int(keep.sum()),
-                     bool(lo > 0 if sign > 0 else hi < 0), f"95 % CI of the slope {direction} 0{note}")
+                     sign_verdict(lo, hi, sign), f"95 % CI of the slope {direction} 0{UNCLEAR}{note}")
     check.__name__ = f"circles_vs_{x}" + ("" if count is None else f"_{count.__name__}")
     return check
 
@@ -157,8 +172,8 @@ def frozen_dip(sweeps):
     diff, lo, hi = stats.difference_interval(below, above)
     return Claim(f"frozen embedding: lower test loss for d > p than d < p (step {step}, Fig. 4)",
                  "sharp drop at d = p", f"loss(d < p) - loss(d > p) = {diff:.3g}", ci_text(lo, hi),
-                 len(below) + len(above), bool(lo > 0),
-                 f"Welch CI of the difference in test loss, d within {DIP_WINDOW} of p, above 0")
+                 len(below) + len(above), sign_verdict(lo, hi),
+                 f"Welch CI of the difference in test loss, d within {DIP_WINDOW} of p, above 0{UNCLEAR}")
 
 
 def signal_correlation(sweeps):
@@ -180,7 +195,7 @@ def perturbation_trend(sweeps):
     slope, lo, hi = stats.slope_interval(curve["x"], curve["rate"])
     return Claim("a scaled-up frequency survives more often (Fig. 6 middle)", "rises to ~100 %",
                  f"slope {slope:+.3g} per unit signal", ci_text(lo, hi, "+.3g"), int(curve["n"].sum()),
-                 bool(lo > 0), "95 % CI of the slope of survival rate vs lead above 0")
+                 sign_verdict(lo, hi), f"95 % CI of the slope of survival rate vs lead above 0{UNCLEAR}")
 
 
 def strongest_survives(sweeps):
@@ -256,8 +271,8 @@ def circularity_vs_d(sweeps):
         return None
     slope, lo, hi = stats.slope_interval(per_trial["d"], per_trial["c"])
     return Claim("mean circularity at init rises with d (Fig. 11 left)", "rises",
-                 f"slope {slope:+.3g} per unit d", ci_text(lo, hi, "+.3g"), len(per_trial), bool(lo > 0),
-                 "95 % CI of the slope above 0")
+                 f"slope {slope:+.3g} per unit d", ci_text(lo, hi, "+.3g"), len(per_trial), sign_verdict(lo, hi),
+                 f"95 % CI of the slope above 0{UNCLEAR}")
 
 
 def ode_r2(method):
@@ -315,7 +330,7 @@ CHECKS = (
 def as_table(claims) -> pd.DataFrame:
     return pd.DataFrame([{
         "claim": c.claim, "paper": c.paper, "ours": c.ours, "95% CI": c.ci,
-        "n": "" if c.n is None else c.n, "agree": {True: "yes", False: "NO", None: "?"}[c.agree],
+        "n": "" if c.n is None else c.n, "agree": {True: "yes", False: "NO", None: "unclear"}[c.agree],
         "stopped early": c.stopped_early, "loss spikes": c.spiked,
     } for c in claims])
 

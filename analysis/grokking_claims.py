@@ -9,7 +9,7 @@ claims.Claim, or None when no data covers it.
 from __future__ import annotations
 
 from analysis import grokking_data, grokking_figures, grokking_regions, phases, stats
-from analysis.claims import Claim, ci_text, run_checks
+from analysis.claims import UNCLEAR, Claim, ci_text, run_checks, sign_verdict
 from circle_survival import effective_theory
 
 PAPER = "Liu et al. 2022 (seed 002)"
@@ -93,13 +93,14 @@ def rqi_steps_fall(sweeps):
         return Claim("steps to RQI > 0.95 fall with training fraction (Fig. 4b)",
                      "none at <= 0.36; 3 of 3 at >= 0.82 in ~830-1270 steps",
                      f"{reached}; share rises: slope {rate:+.3g}", ci_text(rlo, rhi, "+.3g"), len(reach),
-                     bool(rlo > 0), "too few runs reach it at two fractions: 95 % CI of the slope of the "
-                                     "share reaching it against training fraction above 0")
+                     sign_verdict(rlo, rhi), "too few runs reach it at two fractions: 95 % CI of the slope "
+                                     f"of the share reaching it against training fraction above 0{UNCLEAR}")
     slope, lo, hi = stats.slope_interval(done["train_frac"], done["step"])
     return Claim("steps to RQI > 0.95 fall with training fraction (Fig. 4b)",
                  "none at <= 0.36; 3 of 3 at >= 0.82 in ~830-1270 steps",
                  f"{reached}; slope {slope:+.3g} steps per unit fraction", ci_text(lo, hi, "+.3g"), len(done),
-                 bool(hi < 0), "95 % CI of the slope of steps (runs that reach it) against training fraction below 0")
+                 sign_verdict(lo, hi, -1),
+                 f"95 % CI of the slope of steps (runs that reach it) against training fraction below 0{UNCLEAR}")
 
 
 CHECKS = (critical_fraction, *(phase_regions(name) for name in ("fig6b", "fig6c", "fig6a")), rqi_steps_fall)

@@ -37,7 +37,7 @@ PACKAGES = ("circle-survival", "numpy", "pandas", "pyarrow", "scipy", "scikit-le
 FIGURES_DIR = "figures"  # under --out
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}
-th{background:#eee}tr.no td{background:#fde8e8}code,pre{background:#f4f4f4;padding:.1em .3em}
+th{background:#eee}tr.no td{background:#fde8e8}tr.unclear td{background:#fdf6e0}code,pre{background:#f4f4f4;padding:.1em .3em}
 pre{white-space:pre-wrap}figure{margin:1.5em 0}img{max-width:100%;border:1px solid #ddd}"""
 
 
@@ -212,7 +212,7 @@ def claims_section(r: Report) -> str:
         rows = [c for c in r.claim_rows if c.source == source]
         if source:
             parts.append(f"<h3>{html.escape(source)}</h3>")
-        parts += [table(claims.as_table(rows), lambda row: "no" if row.agree == "NO" else None),
+        parts += [table(claims.as_table(rows), lambda row: {"NO": "no", "unclear": "unclear"}.get(row.agree)),
                   "<h4>Agreement rules</h4>", _items(f"{c.claim}: {c.rule}" for c in rows)]
         parts += [markdown_block(c.detail) for c in rows if c.detail]
     if r.problems:

@@ -127,7 +127,18 @@ def test_fig10_trend_under_the_threshold_rule_counts_frequencies_above_it():
     assert claim.ours == "slope -1 per unit log10 optimizer.weight_decay" and claim.n == 6 and claim.agree
     # named by the settings held, p and d, not by every constant column (seed here)
     assert claim.claim == "frequencies above circles.threshold fall as weight decay rises (d = 8, p = 7, Fig. 10)"
-    assert not claims.circles_vs_wd({"fig10": trials}).agree  # 2 x mean: 0, 1, 1 rises
+    # 2 x mean: 0, 1, 1 rises, slope +0.5 [+0.099, +0.90]: the paper's sign contradicted
+    assert claims.circles_vs_wd({"fig10": trials}).agree is False
+    # 1, 0 | 0, 1 | 1, 0: slope 0 [-0.85, +0.85] contains 0: too few trials to tell, not NO
+    unclear = claims.circles_vs_wd({"fig10": trials.assign(n_circles=[1, 0, 0, 1, 1, 0])})
+    assert unclear.agree is None and claims.as_table([unclear])["agree"].tolist() == ["unclear"]
+    assert "containing 0: unclear" in unclear.rule
+
+
+def test_a_sign_against_an_interval_is_yes_no_or_unclear():
+    assert claims.sign_verdict(0.1, 0.3) is True and claims.sign_verdict(-0.3, -0.1) is False
+    assert claims.sign_verdict(-0.1, 0.3) is None
+    assert claims.sign_verdict(-0.3, -0.1, sign=-1) is True and claims.sign_verdict(0.1, 0.3, sign=-1) is False
 
 
 def test_trials_stopped_under_another_rule_have_no_final_count_above_the_threshold():
