@@ -5,10 +5,11 @@
     python analysis/report.py repro --out repro/report               # then: the report page
     python -m circle_survival.reproduce fig7 --out t -- steps=12      # some sweeps; overrides after --
 
-Prints each sweep's model-steps at that scale (overrides after -- not counted), the jobs
-already complete in DIR, and an estimated time for the rest first, from a one-second
-measurement of this machine's speed at p = 59, d = 128 (so seed 002's and seed 003's far
-smaller models are overpriced, several-fold). Each sweep runs as
+Prints each sweep's model-steps at that scale (overrides after -- change its measured speed,
+not its count), the jobs
+already complete in DIR, its speed (measured here on its first, middle and last jobs, a
+fraction of a second each) and an estimated time for the rest first: a range where
+stop=settled is on, from "trials settle as at the defaults" to "none settles". Each sweep runs as
 ``python -m circle_survival.train -m +sweep=NAME scale=SCALE threads=1`` with DIR as its
 working directory (jobs under DIR/multirun/NAME-SCALE/, its log in DIR/logs/NAME.log),
 --parallel sweeps at once, largest first (--smallest-first: the other way); within a sweep the jobs run in order, so fig12's
@@ -23,6 +24,7 @@ once, with no limit, where two cores want two.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -32,25 +34,56 @@ from pathlib import Path
 
 import torch
 
-from . import sweeps
-from .config import SCALES, LogConfig, TrainConfig
+from . import grid, sweeps
+from .config import SCALES, LogConfig, StopConfig, TrainConfig
 from .trainer import Trainer
 
 
 
-def measure_ms_per_step(steps: int = 40) -> float:
-    """Milliseconds per model-step of p = 59, d = 128 (most laptop-scale jobs) on one
-    thread of this machine, as loaded as it is now: two trials for `steps` steps, the
-    first 10 not timed. About a second; larger p costs more per step, smaller less.
+def measure_ms_per_step(cfg: TrainConfig | None = None, steps: int = 40) -> float:
+    """Milliseconds per model-step of `cfg` (default: p = 59, d = 128, most laptop-scale
+    jobs) on one thread of this machine, as loaded as it is now: two trials (times the
+    grid's points) for `steps` steps, the first 10 not timed; well under a second for
+    these models.
 
-    Measured rather than a constant: the same 2-core machine type has given 2 to 10 ms.
+    Measured rather than a constant: the same 2-core machine type has given 2 to 10 ms at
+    p = 59, d = 128, and seed 002's models cost a tenth of that.
     """
     torch.set_num_threads(1)
-    cfg = TrainConfig(trials=2, steps=steps, progress="off", checkpoint_every=0,
-                      log=LogConfig(dense_steps=0, every=steps))
+    cfg = _for_timing(cfg or TrainConfig(), steps)
     times = []
     Trainer(cfg).run(on_step=lambda t: times.append(time.perf_counter()))
-    return (times[-1] - times[9]) / (len(times) - 10) / cfg.trials * 1000
+    models = cfg.trials * len(grid.points(cfg))
+    return (times[-1] - times[9]) / (len(times) - 10) / models * 1000
+
+
+def _for_timing(cfg: TrainConfig, steps: int = 40) -> TrainConfig:
+    """`cfg` as timed: two trials, `steps` steps, nothing logged, stopped or perturbed (a
+    perturbation changes the start, not the cost; fig12's read another job's output)."""
+    return dataclasses.replace(
+        cfg, trials=2, steps=steps, trial_offset=0, seed=0, init_seed=0, progress="off", checkpoint_every=0,
+        log=LogConfig(dense_steps=0, every=steps), stop=StopConfig(), perturbation=TrainConfig().perturbation)
+
+
+def sweep_ms_per_step(name: str, scale: str, extra: list[str] = (), cache: dict | None = None) -> float:
+    """A sweep's milliseconds per model-step: the mean of measure_ms_per_step over its
+    first, middle and last jobs (their p and d may differ: fig5_top's p = 13 costs a
+    tenth of its p = 89). `cache` maps a config's text to its measurement, shared over
+    sweeps.
+
+        sweep_ms_per_step("grokking_fig3", "laptop")   # ~0.5 ms where p = 59, d = 128 take ~5
+    """
+    cache = {} if cache is None else cache
+    job_list = sweeps.jobs(name, scale)
+    picked = {i: job_list[i] for i in (0, len(job_list) // 2, -1)}.values()
+    out = []
+    for job in picked:
+        cfg = sweeps.job_config(name, scale, (*job, *extra))
+        key = repr(_for_timing(cfg))
+        if key not in cache:
+            cache[key] = measure_ms_per_step(cfg)
+        out.append(cache[key])
+    return sum(out) / len(out)
 
 
 def complete_jobs(out: Path, name: str, scale: str) -> int:
@@ -60,49 +93,53 @@ def complete_jobs(out: Path, name: str, scale: str) -> int:
     return sum(1 for _ in folder.glob("*/trials.parquet"))
 
 
-def plan(names: list[str], scale: str, parallel: int, ms: float,
+def plan(names: list[str], scale: str, parallel: int, ms: float | dict[str, float],
          out: Path | None = None, smallest_first: bool = False) -> tuple[str, list[str]]:
     """The table printed before starting, and the sweeps in launch order (largest first,
     or smallest first, each to the least loaded of `parallel` slots, which also gives the
-    time estimate).
+    time estimate). `ms`: milliseconds per model-step, one for all or per sweep
+    (sweep_ms_per_step).
     With `out`, the jobs complete there are counted as done: a sweep's model-steps to run
     shrink by its share of complete jobs (checkpoints of unfinished ones not counted)."""
+    ms = ms if isinstance(ms, dict) else dict.fromkeys(names, ms)
     sizes = {name: sweeps.size(name, scale) for name in names}
     done = {name: min(complete_jobs(out, name, scale), sizes[name].jobs) if out else 0 for name in names}
     share_left = {name: 1 - done[name] / sizes[name].jobs for name in names}
     left = {name: round(sizes[name].steps_to_run * share_left[name]) for name in names}
+    hours = {name: left[name] * ms[name] / 3.6e6 for name in names}
     # The other end of the range: no trial settles (seen at laptop scale: fig6_right's
     # spiking trials, fig10's small weight decays).
-    most = {name: round(sizes[name].model_steps * share_left[name]) for name in names}
-    order = sorted(names, key=lambda n: left[n] if smallest_first else -left[n])
-    rows = [("sweep", "jobs", "done", "trials", "model-steps", "to run (stop=settled: estimate)")]
+    most = {name: sizes[name].model_steps * share_left[name] * ms[name] / 3.6e6 for name in names}
+    order = sorted(names, key=lambda n: hours[n] if smallest_first else -hours[n])
+    rows = [("sweep", "jobs", "done", "trials", "model-steps", "to run (stop=settled: estimate)",
+             "ms/step", "hours")]
     for name in order:
         s = sizes[name]
         rows.append((name, f"{s.jobs}", f"{done[name]}", f"{s.trials:,}", f"{s.model_steps:,}",
-                     f"{left[name]:,}" + (" (settled)" if s.stops_settled and left[name] else "")))
+                     f"{left[name]:,}" + (" (settled)" if s.stops_settled and left[name] else ""),
+                     f"{ms[name]:.2g}", f"{hours[name]:.2f}"))
     rows.append(("all", f"{sum(s.jobs for s in sizes.values())}", f"{sum(done.values())}",
                  f"{sum(s.trials for s in sizes.values()):,}",
                  f"{sum(s.model_steps for s in sizes.values()):,}",
-                 f"{sum(left.values()):,}"))
+                 f"{sum(left.values()):,}", "", f"{sum(hours.values()):.2f}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]
-    hours = _busiest_slot(order, left, parallel) * ms / 1000 / 3600
-    worst = _busiest_slot(order, most, parallel) * ms / 1000 / 3600
-    lines.append(f"estimated time: {hours:.1f} h, {parallel} sweeps at a time at {ms:.2g} ms per "
-                 f"model-step (--ms-per-step; measured here unless given)")
-    if worst > hours:
-        lines.append(f"  up to {worst:.1f} h if no trial settles (stop=settled saves nothing on a "
+    low, high = _busiest_slot(order, hours, parallel), _busiest_slot(order, most, parallel)
+    lines.append(f"estimated time: {low:.1f} h, {parallel} sweeps at a time, one thread each "
+                 f"(ms/step: measured on this machine now unless --ms-per-step is given)")
+    if high > low:
+        lines.append(f"  up to {high:.1f} h if no trial settles (stop=settled saves nothing on a "
                      f"trial whose signals keep moving)")
     return "\n".join(lines), order
 
 
-def _busiest_slot(order: list[str], steps: dict[str, int], parallel: int) -> int:
-    """Model-steps of the busiest of `parallel` slots when each sweep in `order` goes to
-    the least loaded one."""
-    slots = [0] * parallel
+def _busiest_slot(order: list[str], hours: dict[str, float], parallel: int) -> float:
+    """Hours of the busiest of `parallel` slots when each sweep in `order` goes to the
+    least loaded one."""
+    slots = [0.0] * parallel
     for name in order:
-        slots[slots.index(min(slots))] += steps[name]
+        slots[slots.index(min(slots))] += hours[name]
     return max(slots)
 
 
@@ -145,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="working folder: DIR/multirun, DIR/logs")
     parser.add_argument("--parallel", type=int, default=2, help="sweeps at once, one thread each")
     parser.add_argument("--ms-per-step", type=float, default=None,
-                        help="milliseconds per model-step, for the time estimate only "
-                             "(default: measured on this machine in about a second)")
+                        help="milliseconds per model-step of every sweep, for the time estimate "
+                             "only (default: each sweep's, measured on this machine: well under a minute)")
     parser.add_argument("--smallest-first", action="store_true",
                         help="start the smallest sweeps first: a run stopped early has more "
                              "figures complete (default: largest first, which ends soonest)")
@@ -163,9 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown sweep(s) {unknown}; known: {', '.join(known)}")
     if args.parallel < 1:
         parser.error("--parallel must be at least 1")
-    ms = args.ms_per_step if args.ms_per_step is not None else measure_ms_per_step()
-    text, order = plan(args.names or sweeps.names(forms=False), args.scale, args.parallel, ms,
-                       args.out, args.smallest_first)
+    names = args.names or sweeps.names(forms=False)
+    if args.ms_per_step is None:
+        cache = {}
+        ms = {name: sweep_ms_per_step(name, args.scale, extra, cache) for name in names}
+    else:
+        ms = args.ms_per_step
+    text, order = plan(names, args.scale, args.parallel, ms, args.out, args.smallest_first)
     print(text, flush=True)
     if args.dry_run:
         return 0

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from . import grid
-from .config import SCALES, SETTLED_SWEEPS, GridConfig, StopConfig, TrainConfig
+from .config import SCALES, SETTLED_SWEEPS, GridConfig, StopConfig, TrainConfig, to_dataclass
 from .hydra_setup import SWEEPS_DIR
 from .fourier import settling_steps
 from .hydra_compat import set_hydra_config, sweep_jobs
@@ -95,6 +95,18 @@ def jobs(name: str, scale: str = "paper", cfg: DictConfig | None = None) -> list
     node = cfg.hydra.sweeper.params  # None where the sweep is one job
     params = OmegaConf.to_container(node, resolve=True) if node is not None else {}
     return sweep_jobs([f"{k}={v}" for k, v in params.items()])
+
+
+def job_config(name: str, scale: str, overrides: list[str] | tuple[str, ...]) -> TrainConfig:
+    """One job's config as the task function sees it (Hydra's resolvers answering):
+
+        job_config("fig5_top", "laptop", jobs("fig5_top", "laptop")[0]).p   # 13
+    """
+    cfg = composed(name, scale, tuple(overrides))
+    with set_hydra_config(cfg):
+        with open_dict(cfg):
+            del cfg["hydra"]
+        return to_dataclass(cfg)
 
 
 def size(name: str, scale: str = "paper") -> Size:

@@ -24,7 +24,8 @@ def test_the_speed_is_measured_here():
 def test_dry_run_prints_the_plan_only(tmp_path, capsys):
     assert reproduce.main(["--out", str(tmp_path / "out"), "--dry-run", "--ms-per-step", "4"]) == 0
     out = capsys.readouterr().out
-    assert "at 4 ms per model-step" in out
+    assert "estimated time:" in out and "\nfig7 " in out
+    assert all(line.split()[-2] == "4" for line in out.splitlines()[1:-3])  # ms/step, as given
     assert all(f"\n{name} " in out for name in sweeps.names(forms=False))
     assert "fig10_onejob" not in out  # fig10 once, in its own form
     assert not (tmp_path / "out").exists()
@@ -48,7 +49,7 @@ def test_the_plan_counts_jobs_complete_in_out_as_done(tmp_path):
     text, _ = reproduce.plan(["fig4"], "laptop", parallel=1, ms=1.0, out=tmp_path)
     fig4 = text.splitlines()[1].split()
     assert fig4[:3] == ["fig4", "8", "2"]
-    assert fig4[-1] == f"{480_000 * 6 // 8:,}"  # 30,000 steps x 2 trials x the 6 jobs left
+    assert fig4[-3] == f"{480_000 * 6 // 8:,}"  # 30,000 steps x 2 trials x the 6 jobs left
     assert "estimated time: 0.1 h" in text  # 360,000 ms
 
 
@@ -63,3 +64,22 @@ def test_the_estimate_says_how_long_if_no_trial_settles():
     assert "up to 1.0 h if no trial settles" in text
     text, _ = reproduce.plan(["fig2"], "laptop", parallel=1, ms=4.0)  # no stop=settled: no range
     assert "if no trial settles" not in text
+
+
+def test_each_sweep_has_its_own_speed():
+    # fig2: 30,000 model-steps at 2 ms = 1/60 h; fig7: ~120,000 settled at 1 ms = 1/30 h
+    text, order = reproduce.plan(["fig2", "fig7"], "laptop", parallel=1, ms={"fig2": 2.0, "fig7": 1.0})
+    fig7 = sweeps.size("fig7", "laptop").steps_to_run
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[1:3]}
+    assert rows["fig2"][-2:] == ["2", f"{30_000 * 2 / 3.6e6:.2f}"]
+    assert rows["fig7"][-2:] == ["1", f"{fig7 / 3.6e6:.2f}"]
+    assert order == ["fig7", "fig2"]
+
+
+def test_a_sweeps_speed_is_measured_on_its_own_jobs():
+    cache = {}
+    # fig12's ablations read the unablated job's output when trained; measured, they start plain
+    ms = reproduce.sweep_ms_per_step("fig12", "laptop", cache=cache)
+    assert 0.05 < ms < 500 and len(cache) == 1  # its jobs differ only in the perturbation
+    again = reproduce.sweep_ms_per_step("fig12", "laptop", cache=cache)
+    assert again == ms  # from the cache, not measured anew

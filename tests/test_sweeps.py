@@ -8,13 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from omegaconf import open_dict
 
 from circle_survival import grid, sweeps
 from circle_survival.config import (SCALES, SETTLED_SWEEPS, ConfigError, TrainConfig, grid_values,
-                                    leaves, to_dataclass, validate)
+                                    leaves, validate)
 from circle_survival.keys import SWEEP_FORMS
-from circle_survival.hydra_compat import set_hydra_config
 from circle_survival.hydra_setup import by_scale
 from circle_survival.trainer import logged_steps, snapshot_steps
 
@@ -34,16 +32,7 @@ def swept(name: str, scale: str) -> dict[str, list[str]]:
 
 def gridded(name: str, scale: str) -> dict[str, list[float]]:
     """The grid's values by optimizer key (`grid.optimizer.weight_decay` -> "optimizer.weight_decay")."""
-    return grid_values(job_config(name, scale, sweeps.jobs(name, scale)[0]))
-
-
-def job_config(name: str, scale: str, overrides: list[str]):
-    """One job's config as the task function sees it (Hydra's resolvers answering)."""
-    cfg = sweeps.composed(name, scale, tuple(overrides))
-    with set_hydra_config(cfg):
-        with open_dict(cfg):
-            del cfg["hydra"]
-        return to_dataclass(cfg)
+    return grid_values(sweeps.job_config(name, scale, sweeps.jobs(name, scale)[0]))
 
 
 def test_one_sweep_file_per_figure():
@@ -56,12 +45,12 @@ def test_every_sweep_composes_and_its_jobs_validate(name, scale):
     job_list = sweeps.jobs(name, scale)
     size = sweeps.size(name, scale)
     for overrides in {0: job_list[0], -1: job_list[-1]}.values():
-        cfg = job_config(name, scale, overrides)
+        cfg = sweeps.job_config(name, scale, overrides)
         validate(cfg)
         assert cfg.sweep == name and cfg.scale == scale
         assert cfg.trials * len(grid.points(cfg)) in size.trials_per_job  # a grid: trials per point
     if name == "fig12":  # the ablations read the unablated job of the same sweep
-        cfg = job_config(name, scale, ["perturbation=keep_top2", "steps=7"])
+        cfg = sweeps.job_config(name, scale, ["perturbation=keep_top2", "steps=7"])
         suffix = "" if scale == "paper" else f"-{scale}"
         assert cfg.perturbation.source == f"multirun/fig12{suffix}/perturbation=none,steps=7"
         assert (cfg.perturbation.kind, cfg.perturbation.top) == ("keep", 2)
@@ -93,7 +82,7 @@ def test_paper_scale_settings_follow_the_paper():
         assert sweeps.size(name, "paper").trials_per_job == {trials}, name
 
     def fixed(name, overrides=()):
-        return job_config(name, "paper", list(overrides))
+        return sweeps.job_config(name, "paper", list(overrides))
 
     for name in sweeps.ORDER:
         cfg = fixed(name, sweeps.jobs(name, "paper")[0])
@@ -142,7 +131,7 @@ def test_grids_circles_trains_seed_003s_demo_model():
     """Known answers: seed 003's public demo (p = 17, d = 2, summed embeddings, Linear(2, 64),
     ReLU, Linear(64, 17)), AdamW, weight decay 0 among the values at every scale."""
     for scale in SCALES:
-        cfg = job_config("grids_circles", scale, sweeps.jobs("grids_circles", scale)[0])
+        cfg = sweeps.job_config("grids_circles", scale, sweeps.jobs("grids_circles", scale)[0])
         m = cfg.model
         assert (cfg.p, cfg.d, m.kind, m.width, m.depth, m.activation) == (17, 2, "sum_mlp", 64, 1, "relu")
         assert cfg.optimizer.kind == "adamw" and cfg.snapshots.every > 0  # embeddings over training
@@ -193,14 +182,14 @@ def test_laptop_scale_cuts_only_trials_and_grid_points(name):
         assert len(points["smoke"][key]) <= len(values) <= len(points["paper"][key]), key
         assert as_set(values) <= as_set(points["paper"][key]), key
     for job in {0: sweeps.jobs(name, "laptop")[0], -1: sweeps.jobs(name, "laptop")[-1]}.values():
-        at_laptop, at_paper = job_config(name, "laptop", job), job_config(name, "paper", job)
+        at_laptop, at_paper = sweeps.job_config(name, "laptop", job), sweeps.job_config(name, "paper", job)
         # p, d, steps, optimizer.*, model.*, perturbation.*, log.*, ...: the paper's, for the same job
         kept = {k: v for k, v in leaves(at_laptop).items() if k not in LAPTOP_CHANGES}
         assert kept == {k: v for k, v in leaves(at_paper).items() if k not in LAPTOP_CHANGES}
         assert at_laptop.scale == "laptop" and at_laptop.trials <= at_paper.trials
         # stop=settled exactly where the figure allows it, with conf/stop/settled.yaml's rule
         if name in SETTLED_SWEEPS:
-            assert at_laptop.stop == job_config(name, "paper", ["stop=settled", *job]).stop
+            assert at_laptop.stop == sweeps.job_config(name, "paper", ["stop=settled", *job]).stop
         else:
             assert at_laptop.stop.kind == "never"
 
@@ -213,9 +202,9 @@ def test_a_sweeps_other_form_trains_the_same_trials(form, name, scale):
     assert sweeps.jobs(form, scale) == [[]]
     values = swept(name, scale)
     assert {k: [float(v) for v in vs] for k, vs in values.items()} == gridded(form, scale)
-    one_job = leaves(job_config(form, scale, []))
+    one_job = leaves(sweeps.job_config(form, scale, []))
     for job in sweeps.jobs(name, scale):
-        point = leaves(job_config(name, scale, job))
+        point = leaves(sweeps.job_config(name, scale, job))
         differ = {k for k in point if point[k] != one_job[k]}
         assert differ <= {"sweep", *(k.split("=")[0] for k in job), *(k for k in point if k.startswith("grid."))}
     size, form_size = sweeps.size(name, scale), sweeps.size(form, scale)
@@ -239,9 +228,9 @@ def test_laptop_scale_keeps_what_the_claims_read():
 
 def test_laptop_stop_settled_keeps_the_choice_at_other_scales():
     for scale in ("paper", "smoke"):
-        assert job_config("fig7", scale, []).stop.kind == "never"
-        assert job_config("fig7", scale, ["stop=settled"]).stop.kind == "settled"
-    assert job_config("fig7", "laptop", ["stop.kind=never"]).stop.kind == "never"
+        assert sweeps.job_config("fig7", scale, []).stop.kind == "never"
+        assert sweeps.job_config("fig7", scale, ["stop=settled"]).stop.kind == "settled"
+    assert sweeps.job_config("fig7", "laptop", ["stop.kind=never"]).stop.kind == "never"
 
 
 def test_listing_and_readme_table(capsys):
@@ -375,7 +364,7 @@ def test_fig4_freezes_and_fig11_shares_fig5_bottoms_initial_embeddings(tiny_runs
 
 @pytest.mark.parametrize("name", sweeps.names())
 def test_stop_settled_only_where_a_figure_uses_final_circles(name):
-    cfg = job_config(name, "smoke", ["stop=settled", *sweeps.jobs(name, "smoke")[0]])
+    cfg = sweeps.job_config(name, "smoke", ["stop=settled", *sweeps.jobs(name, "smoke")[0]])
     if name in SETTLED_SWEEPS:
         validate(cfg)
     else:
