@@ -144,7 +144,7 @@ def frozen_loss(trials: pd.DataFrame, steps=FROZEN_STEPS, skipped=None) -> pd.Da
     rows = []
     losses = frozen_losses(trials, steps, skipped)
     for (target, step, d, p), loss in losses.groupby(["target", "step", "d", "p"])["test_loss"]:
-        mean, lo, hi = stats.t_interval(loss)
+        mean, lo, hi = stats.t_interval(loss, lower=0.0)  # a loss is never below 0
         rows.append({"target": target, "step": step, "d": d, "p": p,
                      "n": len(loss), "mean": mean, "lo": lo, "hi": hi})
     return pd.DataFrame(rows)

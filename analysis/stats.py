@@ -17,15 +17,16 @@ CONFIDENCE = 0.95
 SMALL_N = 30
 
 
-def t_interval(values, confidence: float = CONFIDENCE, upper: float = np.inf) -> tuple[float, float, float]:
+def t_interval(values, confidence: float = CONFIDENCE, lower: float = -np.inf,
+               upper: float = np.inf) -> tuple[float, float, float]:
     """Mean and Student-t confidence interval of the mean; bounds are NaN for n < 2.
-    `upper`: the largest possible value (R² <= 1), which the interval does not pass."""
+    `lower`, `upper`: the possible range (a loss >= 0, R² <= 1), which the interval does not leave."""
     x = np.asarray(values, dtype=float)
     mean = x.mean() if len(x) else np.nan
     if len(x) < 2:
         return mean, np.nan, np.nan
     half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return mean, mean - half, min(mean + half, upper)
+    return mean, max(mean - half, lower), min(mean + half, upper)
 
 
 def t_half_width(sd, n, confidence: float = CONFIDENCE):

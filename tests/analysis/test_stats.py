@@ -14,6 +14,9 @@ def test_t_interval_known_answer():
     # interval wider than R² allows; the upper end stops at 1
     mean, lo, hi = stats.t_interval([0.926, 0.96], upper=1.0)
     assert (mean, hi) == (pytest.approx(0.943), 1.0) and lo == pytest.approx(0.943 - 12.7062 * 0.017, abs=1e-3)
+    # test losses 0.1 and 13.2 (fig4 at laptop scale, d = 16, 2 runs): the lower end stops at 0
+    mean, lo, hi = stats.t_interval([0.1, 13.2], lower=0.0)
+    assert (mean, lo) == (pytest.approx(6.65), 0.0) and hi == pytest.approx(6.65 + 12.7062 * 6.55)
 
 
 def test_t_half_width_vectorised_matches_scalar():
