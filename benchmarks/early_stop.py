@@ -16,7 +16,8 @@ where both exist the table says whether the replay stopped every trial where the
 run did. Only the two_mean circle rule is replayed.
 
 The conditions cover the sweeps that use final circles only: Fig 5 (p, d), 6 and 7
-(the paper's default), 10 (weight decay) and 14 (composite p).
+(the paper's default), 10 (weight decay) and 14 (composite p). The fig10 sweep itself
+refuses stop=settled: its count above circles.threshold needs final signals.
 """
 from __future__ import annotations
 
