@@ -94,10 +94,8 @@ def frequency(freq: pd.DataFrame, x: str, panel: str | None = None, title: str |
             rows = part[part["structure"] == label].sort_values(x)
             if len(rows):
                 xs = rows[x].to_numpy(dtype=float)
-                # rounding can put a bound a hair past the rate (0 of n: lo ~1e-17)
-                yerr = np.clip([rows["rate"] - rows["lo"], rows["hi"] - rows["rate"]], 0, None)
-                ax.errorbar(xs, rows["rate"], yerr=yerr,
-                            marker="o", capsize=3, color=COLOURS[label], label=label)
+                plotting.error_bars(ax, xs, rows["rate"], rows["lo"], rows["hi"],
+                                    marker="o", capsize=3, color=COLOURS[label], label=label)
         values = np.unique(part[x].to_numpy(dtype=float))
         if (values > 0).sum() > 1:
             positive = values[values > 0]

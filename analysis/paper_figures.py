@@ -134,8 +134,8 @@ def _observed(ax, trials):
     r, pvalue, n = survival.signal_correlation(rates)
     embedding = [c for c in rates.columns if c not in (*survival.RATE_COLUMNS, "p")]
     for _, part in rates.groupby(embedding or "p"):  # one colour per embedding
-        ax.errorbar(part["init_signal"], part["rate"], yerr=[part["rate"] - part["lo"], part["hi"] - part["rate"]],
-                    fmt="o", alpha=0.7, elinewidth=0.6, markersize=3)
+        plotting.error_bars(ax, part["init_signal"], part["rate"], part["lo"], part["hi"],
+                            fmt="o", alpha=0.7, elinewidth=0.6, markersize=3)
     ax.set(xlabel="initial signal ||F_k||", ylabel="survival rate",
            title=f"observed: Pearson r = {r:.2f}, {stats.p_text(pvalue)}, n = {n}")
 

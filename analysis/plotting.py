@@ -77,12 +77,19 @@ def line_with_band(ax, x, mean, lo, hi, label=None, color=None, marker="o", **kw
     there is one point: a band over one x has no width)."""
     (line,) = ax.plot(x, mean, marker=marker, label=label, color=color, **kwargs)
     if len(np.atleast_1d(x)) == 1:
-        # clipped at 0: a Wilson bound of 1 may sit a rounding error below a rate of 1
-        below, above = np.clip(np.subtract(mean, lo), 0, None), np.clip(np.subtract(hi, mean), 0, None)
-        ax.errorbar(x, mean, yerr=np.vstack([below, above]), color=line.get_color(), linestyle="none", capsize=4)
+        error_bars(ax, x, mean, lo, hi, color=line.get_color(), linestyle="none", capsize=4)
     else:
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
     return line
+
+
+def error_bars(ax, x, y, lo, hi, **kwargs):
+    """ax.errorbar from the interval [lo, hi] around y. A bound a rounding error on the
+    wrong side of y (a Wilson bound of a rate of 0 or 1) gives a bar of 0, not matplotlib's
+    "'yerr' must not contain negative values"."""
+    below = np.clip(np.subtract(y, lo, dtype=float), 0, None)
+    above = np.clip(np.subtract(hi, y, dtype=float), 0, None)
+    return ax.errorbar(x, y, yerr=np.vstack([below, above]), **kwargs)
 
 
 def trial_points(ax, x, y, width: float, log: bool = False, **kwargs):

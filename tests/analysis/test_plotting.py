@@ -47,3 +47,11 @@ def test_one_point_gets_an_error_bar_from_lo_to_hi_not_an_invisible_band():
     plotting.line_with_band(axes[0, 0], [0.018], [1.0], [0.72], [1.0 - 1e-16])  # Wilson's hi, rounded
     (bar,) = axes[0, 0].containers
     assert bar.lines[2][0].get_segments()[0][1][1] == 1.0
+
+
+def test_error_bars_of_rates_0_and_1_whose_bounds_round_past_them():
+    # Fig 6 left at laptop scale: a rate of 0 whose Wilson lower bound is ~1e-17, not 0
+    fig, axes = plotting.figure()
+    bar = plotting.error_bars(axes[0, 0], [3.0, 5.0], [0.0, 1.0], [1e-17, 0.7], [0.3, 1.0 - 1e-16], fmt="o")
+    (segments,) = [c.get_segments() for c in bar.lines[2]]
+    np.testing.assert_allclose(segments, [[[3.0, 0.0], [3.0, 0.3]], [[5.0, 0.7], [5.0, 1.0]]])
