@@ -93,8 +93,9 @@ def rqi_steps_fall(sweeps):
         return Claim("steps to RQI > 0.95 fall with training fraction (Fig. 4b)",
                      "none at <= 0.36; 3 of 3 at >= 0.82 in ~830-1270 steps",
                      f"{reached}; share rises: slope {rate:+.3g}", ci_text(rlo, rhi, "+.3g"), len(reach),
-                     sign_verdict(rlo, rhi), "too few runs reach it at two fractions: 95 % CI of the slope "
-                                     f"of the share reaching it against training fraction above 0{UNCLEAR}")
+                     sign_verdict(rlo, rhi),
+                     "too few runs reach it at two fractions: 95 % CI of the slope of the share reaching it "
+                     f"against training fraction above 0{UNCLEAR}")
     slope, lo, hi = stats.slope_interval(done["train_frac"], done["step"])
     return Claim("steps to RQI > 0.95 fall with training fraction (Fig. 4b)",
                  "none at <= 0.36; 3 of 3 at >= 0.82 in ~830-1270 steps",

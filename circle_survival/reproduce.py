@@ -5,11 +5,11 @@
     python analysis/report.py repro --out repro/report               # then: the report page
     python -m circle_survival.reproduce fig7 --out t -- steps=12      # some sweeps; overrides after --
 
-Prints each sweep's model-steps at that scale (overrides after -- change its measured speed,
-not its count), the jobs
-already complete in DIR, its speed (measured here on its first, middle and last jobs, a
-fraction of a second each) and an estimated time for the rest first: a range where
-stop=settled is on, from "trials settle as at the defaults" to "none settles". Each sweep runs as
+Prints first each sweep's model-steps at that scale (overrides after -- change its
+measured speed, not its count), the jobs already complete in DIR, its speed (measured here
+on its first, middle and last jobs, a fraction of a second each) and an estimated time for
+the rest: a range where stop=settled is on, from "trials settle as at the defaults" to
+"none settles". Each sweep runs as
 ``python -m circle_survival.train -m +sweep=NAME scale=SCALE threads=1`` with DIR as its
 working directory (jobs under DIR/multirun/NAME-SCALE/, its log in DIR/logs/NAME.log),
 --parallel sweeps at once, largest first (--smallest-first: the other way); within a sweep the jobs run in order, so fig12's
@@ -71,14 +71,13 @@ def sweep_ms_per_step(name: str, scale: str, extra: list[str] = (), cache: dict 
     tenth of its p = 89). `cache` maps a config's text to its measurement, shared over
     sweeps.
 
-        sweep_ms_per_step("grokking_fig3", "laptop")   # ~0.5 ms where p = 59, d = 128 take ~5
+        sweep_ms_per_step("grokking_fig3", "laptop")   # ~1 ms where p = 59, d = 128 take ~7
     """
     cache = {} if cache is None else cache
     job_list = sweeps.jobs(name, scale)
-    picked = {i: job_list[i] for i in (0, len(job_list) // 2, -1)}.values()
     out = []
-    for job in picked:
-        cfg = sweeps.job_config(name, scale, (*job, *extra))
+    for i in sorted({0, len(job_list) // 2, len(job_list) - 1}):
+        cfg = sweeps.job_config(name, scale, (*job_list[i], *extra))
         key = repr(_for_timing(cfg))
         if key not in cache:
             cache[key] = measure_ms_per_step(cfg)
@@ -108,7 +107,7 @@ def plan(names: list[str], scale: str, parallel: int, ms: float | dict[str, floa
     left = {name: round(sizes[name].steps_to_run * share_left[name]) for name in names}
     hours = {name: left[name] * ms[name] / 3.6e6 for name in names}
     # The other end of the range: no trial settles (seen at laptop scale: fig6_right's
-    # spiking trials, fig10's small weight decays).
+    # spiking trials at r <= 0.07).
     most = {name: sizes[name].model_steps * share_left[name] * ms[name] / 3.6e6 for name in names}
     order = sorted(names, key=lambda n: hours[n] if smallest_first else -hours[n])
     rows = [("sweep", "jobs", "done", "trials", "model-steps", "to run (stop=settled: estimate)",
